@@ -1,0 +1,105 @@
+"""The FastAPI application: routers, problem handlers, middleware and the lifespan."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.authors.router import router as authors_router
+from api.db import create_engine, make_sessionmaker
+from api.errors import add_exception_handlers
+from api.middleware import BodyLimitMiddleware, ETagMiddleware, RequestContextMiddleware
+from api.posts.router import router as posts_router
+from api.ratelimit import RateLimiter
+from api.settings import Settings, get_settings
+from api.tags.router import router as tags_router
+from api.users.router import router as users_router
+
+log = logging.getLogger("inkwell")
+
+try:
+    VERSION = version("inkwell")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    VERSION = "0.0.0"
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Inkwell serves a blog to a frontend you write: posts, authors, tags and threaded comments,
+with full-text search and related posts.
+
+* Read endpoints are public. Sign in with `POST /api/v1/auth/token` (username and password)
+  and send `Authorization: Bearer <token>` to write.
+* Errors are `application/problem+json` (RFC 9457) with a readable `detail`.
+* Lists are paginated with `page` and `per_page`, and carry `X-Total-Count` and `Link` headers.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.make_session = make_sessionmaker(engine)
+        app.state.make_write_session = make_sessionmaker(engine, write=True)
+        app.state.rate_limiter = RateLimiter(engine, settings.redis_url)
+        try:
+            yield
+        finally:
+            await app.state.rate_limiter.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Inkwell",
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    add_exception_handlers(app)
+
+    for router in (posts_router, tags_router, authors_router, users_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/health", tags=["meta"])
+    async def health(request: Request) -> JSONResponse:
+        """Whether the database answers, and the running version."""
+        status = {"status": "ok", "version": VERSION, "database": "ok"}
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # report, don't crash: this is what health checks are for
+            log.warning("health check: database unreachable: %s", exc)
+            status.update(status="degraded", database="unreachable")
+        return JSONResponse(status, status_code=200 if status["status"] == "ok" else 503)
+
+    @app.get("/", tags=["meta"], include_in_schema=False)
+    async def index() -> dict[str, str]:
+        return {
+            "name": "Inkwell",
+            "version": VERSION,
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "posts": f"{API_PREFIX}/posts",
+            "search": f"{API_PREFIX}/search",
+            "health": "/health",
+        }
+
+    app.add_middleware(ETagMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
+        expose_headers=["ETag", "Link", "X-Total-Count", "X-Request-ID", "Location", "Retry-After"],
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

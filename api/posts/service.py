@@ -1,0 +1,293 @@
+"""Use cases for posts. Services flush; the request commits."""
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import and_, col, delete, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.comments.models import Comment, CommentStatus
+from api.db import utcnow
+from api.errors import Forbidden, Unprocessable
+from api.posts.errors import PostMoved, PostNotFound
+from api.posts.indexing import record_change
+from api.posts.models import Post, PostSlugRedirect, PostStatus
+from api.posts.schemas import PostCreate, PostSort, PostUpdate
+from api.tags import service as tag_service
+from api.tags.models import PostTag, Tag
+from api.text.markdown import plain_text, reading_time_minutes, render_post_html
+from api.text.slugs import slugify
+from api.users.models import User
+
+EXCERPT_WORDS = 40
+
+
+def is_public_clause(now: datetime) -> ColumnElement[bool]:
+    """Published, or scheduled and due: the filter of every public read."""
+    return and_(col(Post.status) != PostStatus.draft, col(Post.published_at) <= now)
+
+
+def visible_clause(viewer: User | None, now: datetime) -> ColumnElement[bool]:
+    """What this viewer may read: public posts, plus their own (authors) or all (editors)."""
+    if viewer is None:
+        return is_public_clause(now)
+    if viewer.can_edit_any_post():
+        return and_(True)  # type: ignore[arg-type]
+    return or_(is_public_clause(now), col(Post.author_id) == viewer.id)
+
+
+def can_see(post: Post, viewer: User | None, now: datetime) -> bool:
+    if post.is_public(now):
+        return True
+    return viewer is not None and (viewer.can_edit_any_post() or post.author_id == viewer.id)
+
+
+def can_edit(post: Post, viewer: User) -> bool:
+    return viewer.can_edit_any_post() or post.author_id == viewer.id
+
+
+_LOAD = (selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
+
+
+async def get_post(session: AsyncSession, slug: str, *, viewer: User | None) -> Post:
+    """The post at `slug` if this viewer may see it; a renamed slug raises PostMoved."""
+    now = utcnow()
+    post = (await session.exec(select(Post).where(Post.slug == slug).options(*_LOAD))).first()
+    if post is None:
+        redirect = await session.get(PostSlugRedirect, slug)
+        if redirect is not None:
+            target = await session.get(Post, redirect.post_id)
+            if target is not None and can_see(target, viewer, now):
+                raise PostMoved(target.slug)
+        raise PostNotFound(f"No post with the slug '{slug}'.")
+    if not can_see(post, viewer, now):
+        raise PostNotFound(f"No post with the slug '{slug}'.")
+    return post
+
+
+async def get_editable_post(session: AsyncSession, slug: str, *, editor: User) -> Post:
+    post = await get_post(session, slug, viewer=editor)
+    if not can_edit(post, editor):
+        raise Forbidden("Authors may only change their own posts.")
+    return post
+
+
+async def list_posts(
+    session: AsyncSession,
+    *,
+    viewer: User | None,
+    offset: int,
+    limit: int,
+    tag: str | None = None,
+    author: str | None = None,
+    status: PostStatus | None = None,
+    sort: PostSort = "-published_at",
+) -> tuple[list[Post], int]:
+    """A page of posts and the total; the same three queries whatever the page size."""
+    now = utcnow()
+    filters: list[ColumnElement[bool]] = []
+    if status is None or viewer is None:
+        filters.append(is_public_clause(now))
+    else:
+        filters.append(col(Post.status) == status)
+        filters.append(visible_clause(viewer, now))
+    if tag:
+        filters.append(
+            col(Post.id).in_(
+                select(PostTag.post_id).join(Tag, col(Tag.id) == col(PostTag.tag_id)).where(
+                    Tag.slug == tag
+                )
+            )
+        )
+    if author:
+        filters.append(col(Post.author_id).in_(select(User.id).where(User.username == author)))
+    order = {
+        "-published_at": (col(Post.published_at).desc(), col(Post.id).desc()),
+        "published_at": (col(Post.published_at).asc(), col(Post.id).asc()),
+        "title": (col(Post.title).asc(), col(Post.id).asc()),
+    }[sort]
+    total = (await session.exec(select(func.count()).select_from(Post).where(*filters))).one()
+    if offset >= total:
+        return [], total
+    statement = select(Post).where(*filters).order_by(*order).offset(offset).limit(limit)
+    posts = (await session.exec(statement.options(*_LOAD))).all()
+    return list(posts), total
+
+
+async def comment_counts(session: AsyncSession, post_ids: Sequence[int]) -> dict[int, int]:
+    """Approved comments per post, in one query."""
+    if not post_ids:
+        return {}
+    statement = (
+        select(Comment.post_id, func.count())
+        .where(col(Comment.post_id).in_(post_ids), Comment.status == CommentStatus.approved)
+        .group_by(col(Comment.post_id))
+    )
+    return {post_id: n for post_id, n in (await session.exec(statement)).all()}
+
+
+def _excerpt(content_html: str) -> str:
+    words = plain_text(content_html).split()
+    text = " ".join(words[:EXCERPT_WORDS])
+    return text + ("…" if len(words) > EXCERPT_WORDS else "")
+
+
+def _resolve_publication(
+    status: PostStatus, published_at: datetime | None, current: datetime | None
+) -> datetime | None:
+    if status == PostStatus.scheduled and published_at is None:
+        raise Unprocessable(
+            "A scheduled post needs `published_at`.",
+            errors=[{"field": "published_at", "message": "required when status is scheduled"}],
+        )
+    if status == PostStatus.published and published_at is None:
+        return current or utcnow()
+    return published_at if published_at is not None else current
+
+
+async def _free_slug(session: AsyncSession, base: str, post_id: int | None) -> str:
+    """`base`, or `base-2`, `base-3`...: the first not taken by another post or old slug."""
+    like = base + "%"
+    taken = set(
+        (await session.exec(select(Post.slug).where(col(Post.slug).like(like), Post.id != post_id))).all()
+    )
+    redirects = await session.exec(
+        select(PostSlugRedirect.old_slug).where(
+            col(PostSlugRedirect.old_slug).like(like), PostSlugRedirect.post_id != post_id
+        )
+    )
+    taken.update(redirects.all())
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def _save_with_slug(session: AsyncSession, post: Post, wanted: str, *, exact: bool) -> None:
+    """Flush the post under a free slug; a race with another worker retries with a new one."""
+    for attempt in range(5):
+        slug = wanted if exact else await _free_slug(session, wanted, post.id)
+        if exact:
+            clash = (await session.exec(select(Post.id).where(Post.slug == slug, Post.id != post.id))).first()
+            old = await session.get(PostSlugRedirect, slug)
+            if clash is not None or (old is not None and old.post_id != post.id):
+                raise Unprocessable(
+                    f"The slug '{slug}' is already taken.",
+                    errors=[{"field": "slug", "message": "already taken"}],
+                )
+        if attempt:
+            slug = f"{slug}-{secrets.token_hex(2)}"
+        post.slug = slug
+        try:
+            async with session.begin_nested():
+                session.add(post)
+                await session.flush()
+            return
+        except IntegrityError:
+            if exact:
+                raise Unprocessable(f"The slug '{slug}' is already taken.") from None
+    raise Unprocessable("Could not find a free slug for this post; give one explicitly.")
+
+
+async def create_post(session: AsyncSession, *, author: User, post_in: PostCreate) -> Post:
+    now = utcnow()
+    html = render_post_html(post_in.content)
+    post = Post(
+        title=post_in.title,
+        excerpt=post_in.excerpt if post_in.excerpt is not None else _excerpt(html),
+        content=post_in.content,
+        content_html=html,
+        status=post_in.status,
+        published_at=_resolve_publication(post_in.status, post_in.published_at, None),
+        reading_time_minutes=reading_time_minutes(post_in.content),
+        comments_open=post_in.comments_open,
+        author_id=author.id,
+        created_at=now,
+        updated_at=now,
+    )
+    base = post_in.slug or slugify(post_in.title) or "post"
+    await _save_with_slug(session, post, base, exact=post_in.slug is not None)
+    assert post.id is not None
+    await _set_tags(session, post.id, post_in.tags)
+    await record_change(session, post.id)
+    return await reload(session, post.id)
+
+
+async def _set_tags(session: AsyncSession, post_id: int, names: Sequence[str]) -> None:
+    tags = await tag_service.get_or_create_tags(session, names)
+    await session.exec(delete(PostTag).where(col(PostTag.post_id) == post_id))  # type: ignore[call-overload]
+    for tag in tags:
+        assert tag.id is not None
+        session.add(PostTag(post_id=post_id, tag_id=tag.id))
+    await session.flush()
+
+
+async def reload(session: AsyncSession, post_id: int) -> Post:
+    statement = select(Post).where(Post.id == post_id).options(*_LOAD)
+    statement = statement.execution_options(populate_existing=True)
+    return (await session.exec(statement)).one()
+
+
+async def update_post(session: AsyncSession, *, post: Post, post_in: PostUpdate) -> Post:
+    assert post.id is not None
+    changes = post_in.model_dump(exclude_unset=True)
+    if changes.get("title") is None:
+        changes.pop("title", None)
+    if "content" in changes and changes["content"] is not None:
+        post.content = changes["content"]
+        post.content_html = render_post_html(post.content)
+        post.reading_time_minutes = reading_time_minutes(post.content)
+        if "excerpt" not in changes and not post.excerpt:
+            post.excerpt = _excerpt(post.content_html)
+    if changes.get("title"):
+        post.title = changes["title"]
+    if "excerpt" in changes:
+        post.excerpt = changes["excerpt"] or _excerpt(post.content_html)
+    if changes.get("comments_open") is not None:
+        post.comments_open = changes["comments_open"]
+    if "status" in changes or "published_at" in changes:
+        status = PostStatus(changes.get("status") or post.status)
+        wanted_date = changes.get("published_at", post.published_at)
+        if status == PostStatus.draft and "published_at" not in changes:
+            wanted_date = post.published_at
+        post.status = status
+        post.published_at = _resolve_publication(status, wanted_date, None)
+    post.updated_at = utcnow()
+    new_slug = changes.get("slug")
+    old_slug = post.slug
+    if new_slug and new_slug != old_slug:
+        await _save_with_slug(session, post, new_slug, exact=True)
+        await session.exec(delete(PostSlugRedirect).where(col(PostSlugRedirect.old_slug) == new_slug))  # type: ignore[call-overload]
+        session.add(PostSlugRedirect(old_slug=old_slug, post_id=post.id))
+    session.add(post)
+    await session.flush()
+    if changes.get("tags") is not None:
+        await _set_tags(session, post.id, changes["tags"])
+    await record_change(session, post.id)
+    return await reload(session, post.id)
+
+
+async def delete_post(session: AsyncSession, *, post: Post) -> None:
+    assert post.id is not None
+    await record_change(session, post.id)
+    await session.exec(delete(Post).where(col(Post.id) == post.id))  # type: ignore[call-overload]
+    session.expunge(post)
+
+
+async def count_public_by_author(session: AsyncSession, author_ids: Sequence[int]) -> dict[int, int]:
+    if not author_ids:
+        return {}
+    statement = (
+        select(Post.author_id, func.count())
+        .where(col(Post.author_id).in_(author_ids), is_public_clause(utcnow()))
+        .group_by(col(Post.author_id))
+    )
+    return {author_id: n for author_id, n in (await session.exec(statement)).all()}
+

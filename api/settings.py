@@ -1,0 +1,70 @@
+"""One settings object, read from `INKWELL_*` environment variables (and `.env`)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET_KEY = "inkwell-development-secret-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INKWELL_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./data/inkwell.db"
+    index_dir: Path = Path("data/index")
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    cors_origins: Annotated[list[str], NoDecode] = []
+    site_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    redis_url: str | None = None
+
+    access_token_minutes: int = Field(default=60 * 24, ge=1)
+    # Requests bodies larger than this are refused with 413 before they are read whole.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    # Comments: moderation and spam policy.
+    comment_max_depth: int = Field(default=5, ge=1)
+    comment_max_links: int = Field(default=2, ge=0)
+    comment_blocklist: Annotated[list[str], NoDecode] = ["viagra", "casino", "crypto giveaway"]
+    comment_blocklist_status: str = Field(default="spam", pattern="^(pending|spam)$")
+    comment_edit_minutes: int = Field(default=15, ge=0)
+    comment_duplicate_minutes: int = Field(default=10, ge=0)
+    comment_rate_per_minute: int = Field(default=5, ge=1)
+    login_rate_per_minute: int = Field(default=10, ge=1)
+
+    # Search index sync.
+    indexer_poll_seconds: float = Field(default=0.2, gt=0)
+    # A sequence number not seen after this long belongs to a transaction that rolled back.
+    outbox_gap_seconds: float = Field(default=30.0, gt=0)
+    # Applied change-log rows are pruned after this long; an index further behind rebuilds.
+    outbox_retention_hours: float = Field(default=72.0, gt=0)
+    search_enabled: bool = True
+
+    @field_validator("cors_origins", "comment_blocklist", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _enforce_real_secret(self) -> "Settings":
+        if not self.is_sqlite and self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+            raise ValueError(
+                "INKWELL_SECRET_KEY must be set to a real secret when using a server database "
+                "(the development default is only accepted on the embedded SQLite database)"
+            )
+        if len(self.secret_key.get_secret_value()) < 16:
+            raise ValueError("INKWELL_SECRET_KEY must be at least 16 characters long")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

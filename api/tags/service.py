@@ -1,0 +1,44 @@
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.db import utcnow
+from api.posts.models import Post, PostStatus
+from api.tags.models import PostTag, Tag
+from api.text.slugs import slugify
+
+
+async def get_or_create_tags(session: AsyncSession, names: Sequence[str]) -> list[Tag]:
+    """Tags for these names, created when new; safe when two workers create the same tag."""
+    by_slug: dict[str, str] = {}
+    for name in names:
+        slug = slugify(name, max_length=60) or "tag"
+        by_slug.setdefault(slug, name)
+    if not by_slug:
+        return []
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Tag).values(
+        [{"name": name, "slug": slug} for slug, name in by_slug.items()]
+    ).on_conflict_do_nothing(index_elements=["slug"])
+    await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(select(Tag).where(col(Tag.slug).in_(by_slug)))
+    return sorted(result.all(), key=lambda tag: tag.slug)
+
+
+async def list_tags_with_counts(session: AsyncSession) -> list[tuple[Tag, int]]:
+    """Tags with how many public posts carry them; tags with none are left out."""
+    now = utcnow()
+    count = func.count(col(Post.id))
+    statement = (
+        select(Tag, count)
+        .join(PostTag, col(PostTag.tag_id) == col(Tag.id))
+        .join(Post, col(Post.id) == col(PostTag.post_id))
+        .where(col(Post.status) != PostStatus.draft, col(Post.published_at) <= now)
+        .group_by(col(Tag.id))
+        .order_by(count.desc(), col(Tag.slug))
+    )
+    return [(tag, n) for tag, n in (await session.exec(statement)).all()]

@@ -1,0 +1,52 @@
+from pydantic import EmailStr, Field, HttpUrl
+from sqlmodel import SQLModel
+
+from api.users.models import Role, UserBase
+
+
+class UserCreate(UserBase):
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=200)
+    role: Role = Role.author
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class UserUpdate(SQLModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    bio: str | None = Field(default=None, max_length=2000)
+    avatar_url: HttpUrl | None = None
+    email: EmailStr | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    role: Role | None = None
+    is_active: bool | None = None
+
+    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+
+class AuthorPublic(SQLModel):
+    """How a post's author appears in public responses."""
+
+    username: str
+    display_name: str
+    avatar_url: str | None
+
+
+class AuthorProfile(AuthorPublic):
+    bio: str
+    post_count: int = 0
+
+
+class UserPrivate(AuthorPublic):
+    """The signed-in user's own view, and what admins see."""
+
+    id: int
+    email: str
+    bio: str
+    role: Role
+    is_active: bool
+
+
+class Token(SQLModel):
+    access_token: str
+    token_type: str = "bearer"

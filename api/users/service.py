@@ -1,0 +1,57 @@
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.errors import Conflict, NotFound
+from api.users.models import User
+from api.users.schemas import UserCreate, UserUpdate
+from api.users.security import hash_password, verify_password
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> User | None:
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    # Verify even when the user is missing, so the answer takes the same time either way.
+    ok = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or not user.is_active:
+        return None
+    return user
+
+
+async def get_by_username(session: AsyncSession, username: str) -> User:
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    if user is None:
+        raise NotFound(f"No user named '{username}'.")
+    return user
+
+
+async def create_user(session: AsyncSession, *, user_in: UserCreate) -> User:
+    user = User(
+        username=user_in.username,
+        display_name=user_in.display_name,
+        bio=user_in.bio,
+        avatar_url=user_in.avatar_url,
+        email=str(user_in.email),
+        role=user_in.role,
+        password_hash=hash_password(user_in.password),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"The username '{user_in.username}' is taken.") from None
+    return user
+
+
+async def update_user(session: AsyncSession, *, user: User, user_in: UserUpdate) -> User:
+    changes = user_in.model_dump(exclude_unset=True)
+    password = changes.pop("password", None)
+    if password:
+        user.password_hash = hash_password(password)
+    for field, value in changes.items():
+        if value is None and field in ("display_name", "email", "role", "is_active"):
+            continue
+        setattr(user, field, str(value) if field in ("avatar_url", "email") and value else value)
+    session.add(user)
+    await session.flush()
+    return user
