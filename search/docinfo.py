@@ -1,0 +1,139 @@
+"""Per-document facts (published time, author, tags) read once per segment.
+
+Whoosh segments are immutable apart from deletions, so the columns of a segment are decoded
+once and cached by segment id. A commit then only costs decoding its new, small segment.
+Visibility (published_at <= now), date ranges, facet counts and date sorting all work from
+these arrays instead of range queries or per-hit stored-field loads.
+"""
+
+import heapq
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from whoosh.searching import Searcher
+
+from search.writing import decode_facets
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    published: list[int]  # by local docnum
+    authors: list[str]
+    tags: list[tuple[str, ...]]
+    by_time: list[int]  # local docnums in published order
+    times: list[int]  # published values in that same order
+
+
+def _load_segment(reader: object) -> SegmentInfo:
+    published = list(reader.column_reader("published"))  # type: ignore[attr-defined]
+    if reader.has_column("facets"):  # type: ignore[attr-defined]
+        pairs = [decode_facets(raw) for raw in reader.column_reader("facets")]  # type: ignore[attr-defined]
+    else:
+        pairs = [("", ())] * len(published)
+    by_time = sorted(range(len(published)), key=published.__getitem__)
+    return SegmentInfo(
+        published=published,
+        authors=[a for a, _ in pairs],
+        tags=[t for _, t in pairs],
+        by_time=by_time,
+        times=[published[d] for d in by_time],
+    )
+
+
+class DocInfo:
+    """The per-document facts of one searcher, in global docnums."""
+
+    def __init__(self, segments: list[tuple[SegmentInfo, int]]) -> None:
+        self.segments = segments
+        self.published: list[int] = []
+        self.authors: list[str] = []
+        self.tags: list[tuple[str, ...]] = []
+        for info, _offset in segments:
+            self.published.extend(info.published)
+            self.authors.extend(info.authors)
+            self.tags.extend(info.tags)
+
+    def outside(self, low: int | None, high: int) -> set[int]:
+        """Docnums published before `low` or after `high` (which includes the meta doc)."""
+        out: set[int] = set()
+        for info, offset in self.segments:
+            hi = bisect_right(info.times, high)
+            out.update(d + offset for d in info.by_time[hi:])
+            if low is not None:
+                lo = bisect_left(info.times, low)
+                out.update(d + offset for d in info.by_time[:lo])
+        return out
+
+    def inside(self, low: int | None, high: int) -> set[int]:
+        """Docnums published within [low, high]."""
+        out: set[int] = set()
+        for info, offset in self.segments:
+            lo = 0 if low is None else bisect_left(info.times, low)
+            hi = bisect_right(info.times, high)
+            out.update(d + offset for d in info.by_time[lo:hi])
+        return out
+
+    def count_inside(self, low: int | None, high: int) -> int:
+        n = 0
+        for info, _offset in self.segments:
+            lo = 0 if low is None else bisect_left(info.times, low)
+            n += max(0, bisect_right(info.times, high) - lo)
+        return n
+
+    def by_time(self, docs: set[int], limit: int, newest: bool) -> list[int]:
+        """The first `limit` of `docs` ordered by published time (ties by docnum)."""
+        published = self.published
+        if len(docs) <= 5000:
+            ordered = sorted(docs, key=lambda d: (published[d], d), reverse=newest)
+            return ordered[:limit]
+        # Large sets: walk the pre-sorted segment orders and stop after `limit` hits.
+        streams = [
+            ((t, d + offset) for t, d in zip(info.times, info.by_time, strict=True))
+            for info, offset in self.segments
+        ]
+        if newest:
+            streams = [
+                ((t, d + offset) for t, d in zip(reversed(info.times), reversed(info.by_time), strict=True))
+                for info, offset in self.segments
+            ]
+        out: list[int] = []
+        for _t, d in heapq.merge(*streams, reverse=newest):
+            if d in docs:
+                out.append(d)
+                if len(out) >= limit:
+                    break
+        return out
+
+
+class DocInfoCache:
+    """SegmentInfo by segment id, shared by every searcher of one SearchIndex."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._segments: dict[str, SegmentInfo] = {}
+
+    def for_searcher(self, searcher: Searcher) -> DocInfo:
+        leaves = searcher.reader().leaf_readers()
+        result: list[tuple[SegmentInfo, int]] = []
+        for reader, offset in leaves:
+            if reader.segment() is None:  # an empty index has no segments
+                continue
+            segid = reader.segment().segment_id()
+            with self._lock:
+                info = self._segments.get(segid)
+            if info is None:
+                info = _load_segment(reader)
+                with self._lock:
+                    self._segments[segid] = info
+            result.append((info, offset))
+        self._forget_except(r.segment().segment_id() for r, _ in leaves if r.segment())
+        return DocInfo(result)
+
+    def _forget_except(self, live: Iterable[str]) -> None:
+        keep = set(live)
+        with self._lock:
+            if len(self._segments) > 4 * max(len(keep), 8):
+                for segid in [s for s in self._segments if s not in keep]:
+                    del self._segments[segid]

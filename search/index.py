@@ -1,0 +1,211 @@
+"""SearchIndex: open / rebuild an index folder, write changes, and read with per-thread searchers."""
+
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import Index
+from whoosh.searching import Searcher
+
+from search import layout
+from search.docinfo import DocInfo, DocInfoCache
+from search.documents import RelatedHit, SearchDocument, SearchPage, SearchQuery, Suggestion
+from search.fields import META_ID, SCHEMA_VERSION, build_schema
+from search.querying import QueryBuilder
+from search.related import related_hits
+from search.searching import now_ts, run_search
+from search.suggesting import suggestions
+from search.writing import apply_changes, fill_index, init_index, parse_meta
+
+_OPEN_RETRIES = 5
+
+
+class SearchIndex:
+    """The full-text index of published posts: a derived view of the database.
+
+    >>> index = SearchIndex.open(Path("data/index"))
+    >>> if index.rebuild_reason:
+    ...     index = SearchIndex.rebuild(Path("data/index"), all_documents(), {"seq": 42})
+    >>> index.search(SearchQuery(q="whoosh tips")).hits
+    """
+
+    def __init__(self, path: Path | None, ix: Index, generation: str) -> None:
+        self.path = path
+        self.rebuild_reason: str | None = None
+        self._ix = ix
+        self._generation = generation
+        self._stamp = layout.current_stamp(path) if path is not None else None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
+        self._cache = DocInfoCache()
+        self._builder = QueryBuilder(ix.schema)
+
+    # -- opening and rebuilding ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | None) -> Self:
+        """Open the index at `path` (None: in memory), creating a fresh one when needed."""
+        if path is None:
+            ix = RamStorage().create_index(build_schema())
+            init_index(ix)
+            return cls(None, ix, "mem")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        name = layout.read_current(path)
+        if name is None:
+            reason = f"no index at {path}"
+        else:
+            try:
+                ix = FileStorage(str(path / name)).open_index()
+                with ix.searcher() as s:
+                    version, _ = parse_meta(s.document(post_id=META_ID))
+                if version == SCHEMA_VERSION:
+                    return cls(path, ix, name)
+                ix.close()
+                reason = f"schema version {version} != {SCHEMA_VERSION}"
+            except Exception as exc:  # any damage means: start over
+                reason = f"index failed to open: {exc!r}"
+        index = cls._create(path)
+        index.rebuild_reason = reason
+        return index
+
+    @classmethod
+    def _create(cls, path: Path) -> Self:
+        folder = layout.new_generation(path)
+        ix = FileStorage(str(folder)).create_index(build_schema())
+        init_index(ix)
+        layout.swap_current(path, folder)
+        return cls(path, ix, folder.name)
+
+    @classmethod
+    def rebuild(
+        cls,
+        path: Path,
+        docs: Iterable[SearchDocument],
+        state: dict[str, Any],
+        progress: Callable[[int], None] | None = None,
+    ) -> Self:
+        """Index `docs` into a fresh generation, then swap it in; readers of `path` follow."""
+        path = Path(path)
+        folder = layout.new_generation(path)
+        ix = FileStorage(str(folder)).create_index(build_schema())
+        fill_index(ix, docs, state, progress)
+        ix.close()
+        layout.swap_current(path, folder)
+        return cls.open(path)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply(self, upserts: Iterable[SearchDocument], deletes: Iterable[int], state: dict[str, Any] | None = None) -> None:
+        """Upsert and delete posts, and store `state`, in one commit."""
+        self._follow_current()
+        apply_changes(self._ix, upserts, deletes, state)
+
+    def sync_state(self) -> dict[str, Any]:
+        """The state stored by the last apply/rebuild ({} if none)."""
+        searcher, _ = self._reading()
+        return parse_meta(searcher.document(post_id=META_ID))[1]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def doc_count(self) -> int:
+        """Number of posts in the index (scheduled ones included)."""
+        searcher, _ = self._reading()
+        has_meta = searcher.document_number(post_id=META_ID) is not None
+        return int(searcher.doc_count()) - int(has_meta)
+
+    def version(self) -> str:
+        """Changes whenever the searchable content changes (for ETags and cache keys)."""
+        searcher, _ = self._reading()
+        return f"{self._generation}.{searcher.reader().generation()}"
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """One page of visible posts matching `query`, with facets and a "did you mean"."""
+        searcher, info = self._reading()
+        return run_search(searcher, info, self._builder, query)
+
+    def suggest(self, prefix: str, limit: int = 8, now: datetime | None = None) -> list[Suggestion]:
+        """Completions for what the user is typing: visible post titles, then words."""
+        searcher, info = self._reading()
+        return suggestions(searcher, prefix, limit, info.outside(None, now_ts(now)))
+
+    def related(self, post_id: int, limit: int = 5, now: datetime | None = None) -> list[RelatedHit]:
+        """Visible posts similar to post `post_id` (never itself); [] if it is unknown."""
+        searcher, info = self._reading()
+        docnum = searcher.document_number(post_id=str(post_id))
+        if docnum is None:
+            return []
+        stored = searcher.stored_fields(docnum)
+        tags = [t for t in (stored.get("tags") or "").split(",") if t]
+        hidden = info.outside(None, now_ts(now)) | {docnum}
+        return related_hits(
+            searcher, self._builder.analyzer, stored.get("title", ""), stored.get("content", ""),
+            tags, hidden, None, limit,
+        )
+
+    def related_to_text(
+        self, title: str, content: str, tags: Sequence[str], limit: int = 5, now: datetime | None = None
+    ) -> list[RelatedHit]:
+        """Visible posts similar to an unsaved draft."""
+        searcher, info = self._reading()
+        hidden = info.outside(None, now_ts(now))
+        return related_hits(searcher, self._builder.analyzer, title, content, list(tags), hidden, None, limit)
+
+    def close(self) -> None:
+        """Close every searcher this object opened, and the index."""
+        for searcher in list(self._searchers):
+            searcher.close()
+        self._ix.close()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _follow_current(self) -> None:
+        """Switch to the generation CURRENT names if a rebuild swapped it (cheap: one stat)."""
+        if self.path is None:
+            return
+        stamp = layout.current_stamp(self.path)
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            if stamp == self._stamp:
+                return
+            name = layout.read_current(self.path)
+            if name is None or name == self._generation:
+                self._stamp = stamp
+                return
+            ix = FileStorage(str(self.path / name)).open_index()
+            self._ix, self._generation, self._stamp = ix, name, stamp
+
+    def _reading(self) -> tuple[Searcher, DocInfo]:
+        """This thread's searcher, replaced when the index has changed since it was opened."""
+        self._follow_current()
+        local = self._local
+        searcher: Searcher | None = getattr(local, "searcher", None)
+        ix = self._ix
+        if searcher is not None and getattr(local, "ix", None) is ix and searcher.up_to_date():
+            return searcher, local.info
+        if searcher is not None:
+            searcher.close()
+        searcher = self._open_searcher(ix)
+        local.searcher, local.ix, local.info = searcher, ix, self._cache.for_searcher(searcher)
+        return searcher, local.info
+
+    def _open_searcher(self, ix: Index) -> Searcher:
+        # A commit in another process may delete segment files between reading the table of
+        # contents and opening them: retry with the newer generation.
+        for attempt in range(_OPEN_RETRIES):
+            try:
+                searcher = ix.searcher()
+                self._searchers.add(searcher)
+                return searcher
+            except OSError:
+                if attempt == _OPEN_RETRIES - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")

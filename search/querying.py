@@ -1,0 +1,191 @@
+"""User query text -> Whoosh query: syntax, prefixes, typo tolerance, and the fallback.
+
+Supported: plain words (OR with a coordination bonus, so documents with all words rank first),
+"exact phrases", -excluded, OR / AND / NOT, grouping, `title:` `content:` `tag:` `author:`
+prefixes and `word*` prefixes. Anything the parser cannot make sense of falls back to the
+plain words of the text: a query never raises.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import islice
+
+from whoosh import qparser, query
+from whoosh.analysis import Analyzer
+from whoosh.fields import Schema
+from whoosh.query import Query
+from whoosh.searching import Searcher
+
+from search.fields import QUERY_FIELDS, TEXT_FIELDS, text_analyzer
+
+MAX_QUERY_CHARS = 1000
+MAX_WORDS = 64
+#: Prefix queries are expanded to the most frequent matching terms only.
+MAX_PREFIX_TERMS = 24
+PREFIX_SCAN = 3000
+#: Scoring weights (see docs/benchmarks.md "Search relevance" for how they were chosen).
+TITLE_BOOST = 2.0
+COORD_SCALE = 0.9
+CORRECTION_WEIGHT = 0.8
+
+_FIELD_PREFIX = re.compile(r"(\w+):")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_WORD = re.compile(r"\w+")
+_ALIASES = {"tag": "tags", "body": "content"}
+
+
+@dataclass
+class ParsedQuery:
+    """A query ready to run; `query` is None for "every document" (no words)."""
+
+    query: Query | None
+    #: stemmed term the user typed (not in the index) -> stemmed correction
+    corrections: dict[str, str] = field(default_factory=dict)
+    fallback: bool = False
+
+
+class QueryBuilder:
+    """Parses user text against one schema; safe to share between threads."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.analyzer: Analyzer = text_analyzer()
+        group = qparser.OrGroup.factory(COORD_SCALE)
+        parser = qparser.QueryParser(None, schema, group=group)
+        for plugin in (qparser.SingleQuotePlugin, qparser.RangePlugin, qparser.BoostPlugin, qparser.EveryPlugin):
+            parser.remove_plugin_class(plugin)
+        parser.add_plugin(qparser.PlusMinusPlugin())
+        parser.add_plugin(qparser.MultifieldPlugin(list(TEXT_FIELDS), fieldboosts={"title": TITLE_BOOST}))
+        self.parser = parser
+
+    def stems(self, text: str) -> list[str]:
+        return [t.text for t in self.analyzer(text, mode="query")]
+
+    def build(self, text: str, searcher: Searcher) -> ParsedQuery:
+        """The query for `text`, rewritten for this searcher's vocabulary."""
+        text = _CONTROL.sub(" ", text)[:MAX_QUERY_CHARS]
+        if not _WORD.search(text):
+            return ParsedQuery(None)
+        rewriter = _Rewriter(searcher, self.stems)
+        try:
+            parsed = self.parser.parse(_sanitize_fields(text))
+            if _is_malformed(parsed):
+                raise ValueError("malformed")
+            q = parsed.accept(rewriter).normalize()
+            return ParsedQuery(q, rewriter.corrections)
+        except Exception:  # any parse or rewrite problem: plain words
+            rewriter = _Rewriter(searcher, self.stems)
+            q = self.plain(text).accept(rewriter).normalize()
+            return ParsedQuery(q, rewriter.corrections, fallback=True)
+
+    def plain(self, text: str) -> Query:
+        """OR of the words of `text` over title and body, ignoring all syntax."""
+        clauses: list[Query] = []
+        seen: set[str] = set()
+        for word in islice(_WORD.findall(text), MAX_WORDS):
+            for stem in self.stems(word):
+                if stem not in seen:
+                    seen.add(stem)
+                    clauses.append(
+                        query.Or([query.Term("title", stem, boost=TITLE_BOOST), query.Term("content", stem)])
+                    )
+        if not clauses:
+            return query.NullQuery
+        return query.Or(clauses, scale=COORD_SCALE)
+
+
+def _sanitize_fields(text: str) -> str:
+    """Only our query fields may be named; `foo:bar` for any other name is plain text."""
+
+    def fix(m: re.Match[str]) -> str:
+        name = m.group(1).lower()
+        name = _ALIASES.get(name, name)
+        return f"{name}:" if name in QUERY_FIELDS else f"{m.group(1)} "
+
+    return _FIELD_PREFIX.sub(fix, text)
+
+
+def _leaves(q: Query) -> list[Query]:
+    return [q] if q.is_leaf() else [leaf for child in q.children() for leaf in _leaves(child)]
+
+
+def _is_malformed(q: Query) -> bool:
+    leaves = _leaves(q)
+    if q is query.NullQuery or not leaves or len(leaves) > 4 * MAX_WORDS:
+        return True
+    for leaf in leaves:
+        if isinstance(leaf, query.Every):
+            return True
+        fieldname = getattr(leaf, "fieldname", None)
+        if fieldname is not None and fieldname not in QUERY_FIELDS:
+            return True
+        if isinstance(leaf, query.Term | query.Prefix | query.Wildcard) and not leaf.text:
+            return True
+    # A query with only exclusions would return nearly everything: treat as plain words.
+    return all(isinstance(n, query.Not) for n in _top_clauses(q))
+
+
+def _top_clauses(q: Query) -> list[Query]:
+    if isinstance(q, query.Or | query.And):
+        return list(q.children())
+    return [q]
+
+
+class _Rewriter:
+    """Query.accept() callback: expands prefixes and corrects words missing from the index."""
+
+    def __init__(self, searcher: Searcher, stems: Callable[[str], list[str]]) -> None:
+        self.reader = searcher.reader()
+        self.stems = stems
+        self.corrections: dict[str, str] = {}
+        self._fixed: dict[str, list[str]] = {}
+
+    def __call__(self, q: Query) -> Query:
+        fieldname = getattr(q, "fieldname", None)
+        if fieldname not in TEXT_FIELDS:
+            return q
+        if isinstance(q, query.Prefix | query.Wildcard):
+            return self._prefix(fieldname, q)
+        if isinstance(q, query.Term) and isinstance(q.text, str):
+            return self._term(fieldname, q)
+        return q
+
+    def _prefix(self, fieldname: str, q: query.Prefix | query.Wildcard) -> Query:
+        raw = re.split(r"[*?]", q.text, maxsplit=1)[0].lower()
+        if len(raw) < 2:
+            return query.NullQuery
+        heads = {raw, *self.stems(raw)}
+        found: set[str] = set()
+        for head in heads:
+            found.update(
+                t.decode("utf-8") if isinstance(t, bytes) else t
+                for t in islice(self.reader.expand_prefix(fieldname, head), PREFIX_SCAN)
+            )
+        if not found:
+            return query.NullQuery
+        top = sorted(found, key=lambda t: -self.reader.doc_frequency(fieldname, t))[:MAX_PREFIX_TERMS]
+        return query.Or([query.Term(fieldname, t, boost=q.boost) for t in top])
+
+    def _term(self, fieldname: str, q: query.Term) -> Query:
+        text = q.text
+        if text not in self._fixed:
+            self._fixed[text] = self._correct(text)
+        fixes = self._fixed[text]
+        if not fixes:
+            return q
+        return query.Or(
+            [q] + [query.Term(fieldname, t, boost=q.boost * CORRECTION_WEIGHT) for t in fixes]
+        )
+
+    def _correct(self, text: str) -> list[str]:
+        reader = self.reader
+        if any(reader.doc_frequency(f, text) for f in TEXT_FIELDS) or len(text) < 3:
+            return []
+        maxdist = 1 if len(text) <= 5 else 2
+        fixes = reader.corrector("content").suggest(text, limit=3, maxdist=maxdist, prefix=1)
+        if not fixes:
+            fixes = reader.corrector("title").suggest(text, limit=3, maxdist=maxdist, prefix=1)
+        if fixes:
+            self.corrections[text] = fixes[0]
+        return list(fixes)

@@ -1,0 +1,48 @@
+"""As-you-type completion from the edge n-grams of titles and the title vocabulary."""
+
+from itertools import islice
+
+from whoosh import query
+from whoosh.searching import Searcher
+
+from search.documents import Suggestion
+from search.fields import COMPLETE_MAXSIZE, fold_analyzer
+
+MAX_TERMS = 3
+TERM_SCAN = 200
+
+
+def suggestions(searcher: Searcher, prefix: str, limit: int, hidden: set[int]) -> list[Suggestion]:
+    """Titles containing words starting with every typed word, then whole-word completions."""
+    words = [t.text for t in fold_analyzer()(prefix[:200])][:8]
+    if not words or limit <= 0:
+        return []
+    terms = _terms(searcher, words[-1], hidden, min(MAX_TERMS, limit))
+    q = query.And([query.Term("complete", w[:COMPLETE_MAXSIZE]) for w in words])
+    titles = [
+        Suggestion(text=hit["title"], kind="title", slug=hit.get("slug"))
+        for hit in searcher.search(q, limit=limit, mask=hidden)
+    ]
+    room = max(limit - len(terms), 0)
+    return titles[:room] + terms[: limit - len(titles[:room])]
+
+
+def _terms(searcher: Searcher, last: str, hidden: set[int], limit: int) -> list[Suggestion]:
+    reader = searcher.reader()
+    if len(last) < 2:
+        return []
+    found = [_text(t) for t in islice(reader.expand_prefix("title_words", last), TERM_SCAN)]
+    found = [t for t in found if t != last]
+    found.sort(key=lambda t: -reader.doc_frequency("title_words", t))
+    out: list[Suggestion] = []
+    for term in found:
+        # A word only used by scheduled (not yet visible) posts must not leak.
+        if any(d not in hidden for d in reader.postings("title_words", term).all_ids()):
+            out.append(Suggestion(text=term, kind="term", slug=None))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _text(term: str | bytes) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
