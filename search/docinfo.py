@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """Per-document facts (published time, author, tags) read once per segment.
 
 Whoosh segments are immutable apart from deletions, so the columns of a segment are decoded
@@ -45,8 +47,10 @@ def _load_segment(reader: object) -> SegmentInfo:
 class DocInfo:
     """The per-document facts of one searcher, in global docnums."""
 
-    def __init__(self, segments: list[tuple[SegmentInfo, int]]) -> None:
+    def __init__(self, segments: list[tuple[SegmentInfo, int]], deleted: set[int]) -> None:
         self.segments = segments
+        #: deleted docnums: they never match queries, but the arrays above still hold them
+        self.deleted = deleted
         self.published: list[int] = []
         self.authors: list[str] = []
         self.tags: list[tuple[str, ...]] = []
@@ -95,7 +99,10 @@ class DocInfo:
         ]
         if newest:
             streams = [
-                ((t, d + offset) for t, d in zip(reversed(info.times), reversed(info.by_time), strict=True))
+                (
+                    (t, d + offset)
+                    for t, d in zip(reversed(info.times), reversed(info.by_time), strict=True)
+                )
                 for info, offset in self.segments
             ]
         out: list[int] = []
@@ -117,10 +124,14 @@ class DocInfoCache:
     def for_searcher(self, searcher: Searcher) -> DocInfo:
         leaves = searcher.reader().leaf_readers()
         result: list[tuple[SegmentInfo, int]] = []
+        deleted: set[int] = set()
         for reader, offset in leaves:
-            if reader.segment() is None:  # an empty index has no segments
+            if reader.has_deletions():
+                deleted.update(d + offset for d in reader.deleted_docs_set)
+            segment = reader.segment()
+            if segment is None:  # an empty index has no segments
                 continue
-            segid = reader.segment().segment_id()
+            segid = segment.segment_id()
             with self._lock:
                 info = self._segments.get(segid)
             if info is None:
@@ -128,8 +139,8 @@ class DocInfoCache:
                 with self._lock:
                     self._segments[segid] = info
             result.append((info, offset))
-        self._forget_except(r.segment().segment_id() for r, _ in leaves if r.segment())
-        return DocInfo(result)
+        self._forget_except(seg.segment_id() for r, _ in leaves if (seg := r.segment()) is not None)
+        return DocInfo(result, deleted)
 
     def _forget_except(self, live: Iterable[str]) -> None:
         keep = set(live)

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """The one Whoosh schema of the search index, and the analysers it is built from.
 
 Bump SCHEMA_VERSION whenever the schema or an analyser changes: an index with another
@@ -5,15 +7,11 @@ version is discarded and rebuilt from the database.
 """
 
 from whoosh import columns
-from whoosh.analysis import (
-    Analyzer,
-    CharsetFilter,
-    LowercaseFilter,
-    NgramFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-)
+from whoosh.analysis.analyzers import Analyzer
+from whoosh.analysis.filters import CharsetFilter, LowercaseFilter, StopFilter
+from whoosh.analysis.morph import StemFilter
+from whoosh.analysis.ngrams import NgramFilter
+from whoosh.analysis.tokenizers import RegexTokenizer
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 

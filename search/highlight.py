@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """HTML-safe highlights: every character of the source text is escaped, matches get <mark>."""
 
 from collections.abc import Iterable
@@ -5,7 +7,7 @@ from html import escape
 from typing import Any
 
 from whoosh import highlight
-from whoosh.analysis import Analyzer
+from whoosh.analysis.analyzers import Analyzer
 
 #: Only the start of very long bodies is scanned for snippets (analysis cost grows with length).
 MAX_SCAN_CHARS = 20_000
@@ -42,7 +44,9 @@ def highlight_content(content: str, terms: Iterable[str], analyzer: Analyzer) ->
     return escape(head, quote=True) + ("…" if len(text) > FALLBACK_CHARS else "")
 
 
-def _highlight(text: str, terms: Iterable[str], analyzer: Analyzer, fragmenter: Any, top: int) -> str:
+def _highlight(
+    text: str, terms: Iterable[str], analyzer: Analyzer, fragmenter: Any, top: int
+) -> str:
     termset = frozenset(terms)
     if not termset or not text:
         return ""

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """SearchIndex: open / rebuild an index folder, write changes, and read with per-thread searchers."""
 
 import threading
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.index import Index
+from whoosh.index import FileIndex, Index
 from whoosh.searching import Searcher
 
 from search import layout
@@ -34,7 +36,7 @@ class SearchIndex:
     >>> index.search(SearchQuery(q="whoosh tips")).hits
     """
 
-    def __init__(self, path: Path | None, ix: Index, generation: str) -> None:
+    def __init__(self, path: Path | None, ix: FileIndex, generation: str) -> None:
         self.path = path
         self.rebuild_reason: str | None = None
         self._ix = ix
@@ -102,7 +104,12 @@ class SearchIndex:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def apply(self, upserts: Iterable[SearchDocument], deletes: Iterable[int], state: dict[str, Any] | None = None) -> None:
+    def apply(
+        self,
+        upserts: Iterable[SearchDocument],
+        deletes: Iterable[int],
+        state: dict[str, Any] | None = None,
+    ) -> None:
         """Upsert and delete posts, and store `state`, in one commit."""
         self._follow_current()
         apply_changes(self._ix, upserts, deletes, state)
@@ -135,27 +142,42 @@ class SearchIndex:
         searcher, info = self._reading()
         return suggestions(searcher, prefix, limit, info.outside(None, now_ts(now)))
 
-    def related(self, post_id: int, limit: int = 5, now: datetime | None = None) -> list[RelatedHit]:
+    def related(
+        self, post_id: int, limit: int = 5, now: datetime | None = None
+    ) -> list[RelatedHit]:
         """Visible posts similar to post `post_id` (never itself); [] if it is unknown."""
         searcher, info = self._reading()
         docnum = searcher.document_number(post_id=str(post_id))
         if docnum is None:
             return []
-        stored = searcher.stored_fields(docnum)
+        stored = searcher.reader().stored_fields(docnum)
         tags = [t for t in (stored.get("tags") or "").split(",") if t]
         hidden = info.outside(None, now_ts(now)) | {docnum}
         return related_hits(
-            searcher, self._builder.analyzer, stored.get("title", ""), stored.get("content", ""),
-            tags, hidden, None, limit,
+            searcher,
+            self._builder.analyzer,
+            stored.get("title", ""),
+            stored.get("content", ""),
+            tags,
+            hidden,
+            None,
+            limit,
         )
 
     def related_to_text(
-        self, title: str, content: str, tags: Sequence[str], limit: int = 5, now: datetime | None = None
+        self,
+        title: str,
+        content: str,
+        tags: Sequence[str],
+        limit: int = 5,
+        now: datetime | None = None,
     ) -> list[RelatedHit]:
         """Visible posts similar to an unsaved draft."""
         searcher, info = self._reading()
         hidden = info.outside(None, now_ts(now))
-        return related_hits(searcher, self._builder.analyzer, title, content, list(tags), hidden, None, limit)
+        return related_hits(
+            searcher, self._builder.analyzer, title, content, list(tags), hidden, None, limit
+        )
 
     def close(self) -> None:
         """Close every searcher this object opened, and the index."""

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """User query text -> Whoosh query: syntax, prefixes, typo tolerance, and the fallback.
 
 Supported: plain words (OR with a coordination bonus, so documents with all words rank first),
@@ -11,10 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from whoosh import qparser, query
-from whoosh.analysis import Analyzer
+from whoosh.analysis.analyzers import Analyzer
 from whoosh.fields import Schema
-from whoosh.query import Query
+from whoosh.qparser.default import QueryParser
+from whoosh.qparser.plugins import (
+    BoostPlugin,
+    EveryPlugin,
+    MultifieldPlugin,
+    PlusMinusPlugin,
+    RangePlugin,
+    SingleQuotePlugin,
+)
+from whoosh.qparser.syntax import OrGroup
+from whoosh.query.compound import And, Or
+from whoosh.query.qcore import Every, NullQuery, Query
+from whoosh.query.terms import Prefix, Term, Wildcard
+from whoosh.query.wrappers import Not
 from whoosh.searching import Searcher
 
 from search.fields import QUERY_FIELDS, TEXT_FIELDS, text_analyzer
@@ -32,6 +46,7 @@ CORRECTION_WEIGHT = 0.8
 _FIELD_PREFIX = re.compile(r"(\w+):")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WORD = re.compile(r"\w+")
+EXACT_FIELDS = frozenset({"tags", "author"})
 _ALIASES = {"tag": "tags", "body": "content"}
 
 
@@ -51,12 +66,12 @@ class QueryBuilder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.analyzer: Analyzer = text_analyzer()
-        group = qparser.OrGroup.factory(COORD_SCALE)
-        parser = qparser.QueryParser(None, schema, group=group)
-        for plugin in (qparser.SingleQuotePlugin, qparser.RangePlugin, qparser.BoostPlugin, qparser.EveryPlugin):
+        group = OrGroup.factory(COORD_SCALE)
+        parser = QueryParser(None, schema, group=group)
+        for plugin in (SingleQuotePlugin, RangePlugin, BoostPlugin, EveryPlugin):
             parser.remove_plugin_class(plugin)
-        parser.add_plugin(qparser.PlusMinusPlugin())
-        parser.add_plugin(qparser.MultifieldPlugin(list(TEXT_FIELDS), fieldboosts={"title": TITLE_BOOST}))
+        parser.add_plugin(PlusMinusPlugin())
+        parser.add_plugin(MultifieldPlugin(list(TEXT_FIELDS), fieldboosts={"title": TITLE_BOOST}))
         self.parser = parser
 
     def stems(self, text: str) -> list[str]:
@@ -72,7 +87,7 @@ class QueryBuilder:
             parsed = self.parser.parse(_sanitize_fields(text))
             if _is_malformed(parsed):
                 raise ValueError("malformed")
-            q = parsed.accept(rewriter).normalize()
+            q = _require_exact_fields(parsed.accept(rewriter).normalize())
             return ParsedQuery(q, rewriter.corrections)
         except Exception:  # any parse or rewrite problem: plain words
             rewriter = _Rewriter(searcher, self.stems)
@@ -88,11 +103,11 @@ class QueryBuilder:
                 if stem not in seen:
                     seen.add(stem)
                     clauses.append(
-                        query.Or([query.Term("title", stem, boost=TITLE_BOOST), query.Term("content", stem)])
+                        Or([Term("title", stem, boost=TITLE_BOOST), Term("content", stem)])
                     )
         if not clauses:
-            return query.NullQuery
-        return query.Or(clauses, scale=COORD_SCALE)
+            return NullQuery
+        return Or(clauses, scale=COORD_SCALE)
 
 
 def _sanitize_fields(text: str) -> str:
@@ -106,28 +121,41 @@ def _sanitize_fields(text: str) -> str:
     return _FIELD_PREFIX.sub(fix, text)
 
 
+def _require_exact_fields(q: Query) -> Query:
+    """`author:bob paris` means posts by bob about paris: tag/author terms next to words filter."""
+    if not isinstance(q, Or):
+        return q
+    children = list(q.children())
+    required = [c for c in children if isinstance(c, Term) and c.fieldname in EXACT_FIELDS]
+    rest = [c for c in children if c not in required]
+    if not required or not rest:
+        return q
+    words = rest[0] if len(rest) == 1 else Or(rest, scale=q.scale)
+    return And([*required, words])
+
+
 def _leaves(q: Query) -> list[Query]:
     return [q] if q.is_leaf() else [leaf for child in q.children() for leaf in _leaves(child)]
 
 
 def _is_malformed(q: Query) -> bool:
     leaves = _leaves(q)
-    if q is query.NullQuery or not leaves or len(leaves) > 4 * MAX_WORDS:
+    if q is NullQuery or not leaves or len(leaves) > 4 * MAX_WORDS:
         return True
     for leaf in leaves:
-        if isinstance(leaf, query.Every):
+        if isinstance(leaf, Every):
             return True
         fieldname = getattr(leaf, "fieldname", None)
         if fieldname is not None and fieldname not in QUERY_FIELDS:
             return True
-        if isinstance(leaf, query.Term | query.Prefix | query.Wildcard) and not leaf.text:
+        if isinstance(leaf, Term | Prefix | Wildcard) and not leaf.text:
             return True
     # A query with only exclusions would return nearly everything: treat as plain words.
-    return all(isinstance(n, query.Not) for n in _top_clauses(q))
+    return all(isinstance(n, Not) for n in _top_clauses(q))
 
 
 def _top_clauses(q: Query) -> list[Query]:
-    if isinstance(q, query.Or | query.And):
+    if isinstance(q, Or | And):
         return list(q.children())
     return [q]
 
@@ -145,16 +173,16 @@ class _Rewriter:
         fieldname = getattr(q, "fieldname", None)
         if fieldname not in TEXT_FIELDS:
             return q
-        if isinstance(q, query.Prefix | query.Wildcard):
+        if isinstance(q, Prefix | Wildcard):
             return self._prefix(fieldname, q)
-        if isinstance(q, query.Term) and isinstance(q.text, str):
+        if isinstance(q, Term) and isinstance(q.text, str):
             return self._term(fieldname, q)
         return q
 
-    def _prefix(self, fieldname: str, q: query.Prefix | query.Wildcard) -> Query:
+    def _prefix(self, fieldname: str, q: Prefix | Wildcard) -> Query:
         raw = re.split(r"[*?]", q.text, maxsplit=1)[0].lower()
         if len(raw) < 2:
-            return query.NullQuery
+            return NullQuery
         heads = {raw, *self.stems(raw)}
         found: set[str] = set()
         for head in heads:
@@ -162,21 +190,27 @@ class _Rewriter:
                 t.decode("utf-8") if isinstance(t, bytes) else t
                 for t in islice(self.reader.expand_prefix(fieldname, head), PREFIX_SCAN)
             )
+        # The stem of a word can be shorter than what was typed ("brewi*" -> "brew"):
+        # also take existing terms the typed text starts with, cutting up to 3 letters.
+        for cut in range(1, 4):
+            head = raw[:-cut]
+            if len(head) >= 3 and self.reader.doc_frequency(fieldname, head):
+                found.add(head)
         if not found:
-            return query.NullQuery
-        top = sorted(found, key=lambda t: -self.reader.doc_frequency(fieldname, t))[:MAX_PREFIX_TERMS]
-        return query.Or([query.Term(fieldname, t, boost=q.boost) for t in top])
+            return NullQuery
+        top = sorted(found, key=lambda t: -self.reader.doc_frequency(fieldname, t))[
+            :MAX_PREFIX_TERMS
+        ]
+        return Or([Term(fieldname, t, boost=q.boost) for t in top])
 
-    def _term(self, fieldname: str, q: query.Term) -> Query:
+    def _term(self, fieldname: str, q: Term) -> Query:
         text = q.text
         if text not in self._fixed:
             self._fixed[text] = self._correct(text)
         fixes = self._fixed[text]
         if not fixes:
             return q
-        return query.Or(
-            [q] + [query.Term(fieldname, t, boost=q.boost * CORRECTION_WEIGHT) for t in fixes]
-        )
+        return Or([q] + [Term(fieldname, t, boost=q.boost * CORRECTION_WEIGHT) for t in fixes])
 
     def _correct(self, text: str) -> list[str]:
         reader = self.reader

@@ -1,11 +1,14 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """search(): matching set, visibility, facets, ranking, highlights and "did you mean"."""
 
 import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from whoosh import query
-from whoosh.query import Query
+from whoosh.query.compound import And
+from whoosh.query.qcore import Query
+from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
 from search.docinfo import DocInfo
@@ -43,7 +46,9 @@ class Window:
         return docnum not in (self.mask or ())
 
     def visible(self) -> set[int]:
-        return self.filter if self.filter is not None else self.info.inside(self.low, self.high)
+        """Every live document in the window."""
+        inside = self.filter if self.filter is not None else self.info.inside(self.low, self.high)
+        return inside - self.info.deleted
 
 
 def window_for(info: DocInfo, request: SearchQuery) -> Window:
@@ -54,19 +59,21 @@ def window_for(info: DocInfo, request: SearchQuery) -> Window:
     return Window(info, low, high)
 
 
-def run_search(searcher: Searcher, info: DocInfo, builder: QueryBuilder, request: SearchQuery) -> SearchPage:
+def run_search(
+    searcher: Searcher, info: DocInfo, builder: QueryBuilder, request: SearchQuery
+) -> SearchPage:
     page = max(1, request.page)
     per_page = min(max(1, request.per_page), MAX_PER_PAGE)
     parsed = builder.build(request.q, searcher)
     window = window_for(info, request)
 
-    filters: list[Query] = [query.Term("tags", t) for t in request.tags]
+    filters: list[Query] = [Term("tags", t) for t in request.tags]
     if request.author:
-        filters.append(query.Term("author", request.author))
+        filters.append(Term("author", request.author))
     if parsed.query is None:
-        matcher: Query | None = query.And(filters) if filters else None
+        matcher: Query | None = And(filters) if filters else None
     else:
-        matcher = query.And([parsed.query, *filters]) if filters else parsed.query
+        matcher = And([parsed.query, *filters]) if filters else parsed.query
 
     if matcher is None:
         matched = window.visible()
@@ -107,12 +114,16 @@ def count_facets(info: DocInfo, docs: set[int]) -> dict[str, list[Facet]]:
         years[str(datetime.fromtimestamp(info.published[d], UTC).year)] += 1
 
     def top(c: Counter[str]) -> list[Facet]:
-        return [Facet(v, n) for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]]
+        return [
+            Facet(v, n) for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
+        ]
 
     return {"tags": top(tags), "authors": top(authors), "years": top(years)}
 
 
-def _hits(searcher: Searcher, builder: QueryBuilder, q: Query | None, ranked: list[tuple[int, float]]) -> list[SearchHit]:
+def _hits(
+    searcher: Searcher, builder: QueryBuilder, q: Query | None, ranked: list[tuple[int, float]]
+) -> list[SearchHit]:
     terms: dict[str, set[str]] = {f: set() for f in TEXT_FIELDS}
     if q is not None:
         for fieldname, text in q.iter_all_terms():
@@ -122,7 +133,7 @@ def _hits(searcher: Searcher, builder: QueryBuilder, q: Query | None, ranked: li
     both = terms["title"] | terms["content"]
     hits = []
     for docnum, score in ranked:
-        stored = searcher.stored_fields(docnum)
+        stored = searcher.reader().stored_fields(docnum)
         hits.append(
             SearchHit(
                 post_id=int(stored["post_id"]),
@@ -137,7 +148,9 @@ def _hits(searcher: Searcher, builder: QueryBuilder, q: Query | None, ranked: li
     return hits
 
 
-def _suggestion(searcher: Searcher, builder: QueryBuilder, text: str, corrections: dict[str, str]) -> str | None:
+def _suggestion(
+    searcher: Searcher, builder: QueryBuilder, text: str, corrections: dict[str, str]
+) -> str | None:
     """The user's text with each unknown word replaced by its correction, or None."""
     if not corrections:
         return None
@@ -165,8 +178,8 @@ def surface_form(searcher: Searcher, builder: QueryBuilder, stem: str) -> str | 
         if not reader.doc_frequency(fieldname, stem):
             continue
         docnum = reader.postings(fieldname, stem).id()
-        text = searcher.stored_fields(docnum).get(fieldname, "")[:50_000]
+        text = searcher.reader().stored_fields(docnum).get(fieldname, "")[:50_000]
         for token in builder.analyzer(text, chars=True, mode="query"):
             if token.text == stem:
-                return text[token.startchar : token.endchar].lower()
+                return str(text[token.startchar : token.endchar]).lower()
     return None

@@ -1,8 +1,11 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """As-you-type completion from the edge n-grams of titles and the title vocabulary."""
 
 from itertools import islice
 
-from whoosh import query
+from whoosh.query.compound import And
+from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
 from search.documents import Suggestion
@@ -18,7 +21,7 @@ def suggestions(searcher: Searcher, prefix: str, limit: int, hidden: set[int]) -
     if not words or limit <= 0:
         return []
     terms = _terms(searcher, words[-1], hidden, min(MAX_TERMS, limit))
-    q = query.And([query.Term("complete", w[:COMPLETE_MAXSIZE]) for w in words])
+    q = And([Term("complete", w[:COMPLETE_MAXSIZE]) for w in words])
     titles = [
         Suggestion(text=hit["title"], kind="title", slug=hit.get("slug"))
         for hit in searcher.search(q, limit=limit, mask=hidden)

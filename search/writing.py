@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
 """Turning SearchDocuments into Whoosh documents and committing them."""
 
 import json

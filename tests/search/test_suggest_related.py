@@ -1,0 +1,49 @@
+from search import SearchIndex, SearchQuery
+from tests.search.docs import NOW, make_doc
+
+
+class TestSuggest:
+    def test_titles_then_terms(self, index: SearchIndex) -> None:
+        found = index.suggest("pyth", now=NOW)
+        titles = [s.text for s in found if s.kind == "title"]
+        assert set(titles) == {"Running Python in production", "Python packaging guide"}
+        assert {s.slug for s in found if s.kind == "title"} == {"post-1", "post-4"}
+        assert [s.text for s in found if s.kind == "term"] == ["python"]
+
+    def test_several_words_and_accents(self, index: SearchIndex) -> None:
+        assert [s.text for s in index.suggest("python pack", now=NOW) if s.kind == "title"] == [
+            "Python packaging guide"
+        ]
+        assert [s.slug for s in index.suggest("cafe", now=NOW) if s.kind == "title"] == ["post-3"]
+
+    def test_limit_and_junk(self, index: SearchIndex) -> None:
+        assert len(index.suggest("p", limit=2, now=NOW)) <= 2
+        assert index.suggest("", now=NOW) == []
+        assert index.suggest("!!! ***", now=NOW) == []
+        assert index.suggest("x" * 5000, now=NOW) == []
+
+
+class TestRelated:
+    def test_related_posts_share_terms_and_tags(self, index: SearchIndex) -> None:
+        related = index.related(4, now=NOW)
+        assert related
+        assert related[0].post_id == 1
+        assert 4 not in [r.post_id for r in related]
+        assert "python" in related[0].tags
+        assert "python" in related[0].terms
+
+    def test_unknown_post(self, index: SearchIndex) -> None:
+        assert index.related(999, now=NOW) == []
+
+    def test_draft_text(self, index: SearchIndex) -> None:
+        related = index.related_to_text(
+            "Espresso", "strong coffee beans and grinders", ["coffee"], now=NOW
+        )
+        assert related[0].post_id == 5
+        assert related[0].tags == ["coffee"]
+        assert "coffee" in related[0].terms
+
+    def test_limit(self, index: SearchIndex) -> None:
+        index.apply([make_doc(10 + i, f"Python tip {i}", "python python") for i in range(10)], [])
+        assert len(index.related(1, limit=3, now=NOW)) == 3
+        assert index.search(SearchQuery(q="tip", now=NOW)).total == 10
