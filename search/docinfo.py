@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from search.writing import decode_facets
@@ -126,7 +127,7 @@ class DocInfoCache:
         result: list[tuple[SegmentInfo, int]] = []
         deleted: set[int] = set()
         for reader, offset in leaves:
-            if reader.has_deletions():
+            if isinstance(reader, SegmentReader) and reader.has_deletions():
                 deleted.update(d + offset for d in reader.deleted_docs_set)
             segment = reader.segment()
             if segment is None:  # an empty index has no segments
