@@ -108,9 +108,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
     # Change-log rows of this transaction are committed now: wake the indexer if it lives here.
-    indexer = getattr(request.app.state, "indexer", None)
-    if indexer is not None:
-        indexer.notify()
+    search = getattr(request.app.state, "search", None)
+    if search is not None and request.method in _WRITE_METHODS:
+        search.notify()
 
 
 # "function" scope: the commit happens before the response is sent, so a client never gets a

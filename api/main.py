@@ -4,6 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,6 +17,8 @@ from api.errors import add_exception_handlers
 from api.middleware import BodyLimitMiddleware, ETagMiddleware, RequestContextMiddleware
 from api.posts.router import router as posts_router
 from api.ratelimit import RateLimiter
+from api.searching.router import router as search_router
+from api.searching.service import SearchService
 from api.settings import Settings, get_settings
 from api.tags.router import router as tags_router
 from api.users.router import router as users_router
@@ -50,9 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.make_session = make_sessionmaker(engine)
         app.state.make_write_session = make_sessionmaker(engine, write=True)
         app.state.rate_limiter = RateLimiter(engine, settings.redis_url)
+        app.state.search = SearchService(settings, app.state.make_session)
+        await app.state.search.start()
         try:
             yield
         finally:
+            await app.state.search.stop()
             await app.state.rate_limiter.close()
             await engine.dispose()
 
@@ -65,16 +71,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     add_exception_handlers(app)
 
-    for router in (posts_router, tags_router, authors_router, users_router):
+    for router in (posts_router, tags_router, authors_router, users_router, search_router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/health", tags=["meta"])
     async def health(request: Request) -> JSONResponse:
-        """Whether the database answers, and the running version."""
-        status = {"status": "ok", "version": VERSION, "database": "ok"}
+        """Whether the database answers, the running version, and the search index's state."""
+        status: dict[str, Any] = {"status": "ok", "version": VERSION, "database": "ok"}
         try:
             async with request.app.state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
+            status["search"] = await request.app.state.search.status()
         except Exception as exc:  # report, don't crash: this is what health checks are for
             log.warning("health check: database unreachable: %s", exc)
             status.update(status="degraded", database="unreachable")

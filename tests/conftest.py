@@ -9,6 +9,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -87,21 +88,32 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-async def _reset_schema(app: FastAPI, backend: str) -> None:
-    engine = app.state.engine
-    async with engine.begin() as conn:
-        if backend == "postgres":
-            tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        else:
-            await conn.run_sync(metadata.create_all)
+async def reset_schema(database_url: str) -> None:
+    """Empty tables: truncated on PostgreSQL (migrated once), created on a new SQLite file."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+                await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            else:
+                await conn.run_sync(metadata.create_all)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, **overrides: object) -> AsyncIterator[FastAPI]:
+    """An app with its lifespan started; `overrides` change settings for this one only."""
+    application = create_app(settings.model_copy(update=overrides) if overrides else settings)
+    async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
+        yield application
 
 
 @pytest.fixture
-async def app(settings: Settings, backend: str) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
-        await _reset_schema(application, backend)
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    await reset_schema(settings.database_url)
+    async with running_app(settings) as application:
         yield application
 
 

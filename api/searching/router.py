@@ -1,0 +1,190 @@
+"""Search, search-as-you-type and related posts, served from the Whoosh index.
+
+The index answers with post ids; the database turns them into posts (and drops any the
+database no longer shows, so a lagging index never leaks a post that is not public).
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time as dtime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, select
+
+from api.db import SessionDep, utcnow
+from api.pagination import page_count
+from api.posts import service as post_service
+from api.posts.dependencies import PostBySlug
+from api.posts.models import Post
+from api.posts.presenters import post_summaries
+from api.posts.schemas import PostSummary
+from api.searching.schemas import (
+    Completion, DraftText, Facets, FacetValue, Highlights, Reasons, RelatedPost, SearchItem,
+    SearchResults, SearchSort,
+)
+from api.searching.service import SearchService
+from api.text.slugs import slugify
+from search import RelatedHit, SearchIndex, SearchQuery
+
+router = APIRouter(tags=["search"])
+
+_UNAVAILABLE = {503: {"description": "The index is being built"}}
+
+
+def _service(request: Request) -> SearchService:
+    service: SearchService = request.app.state.search
+    return service
+
+
+async def _public_posts(session: SessionDep, ids: Sequence[int]) -> dict[int, PostSummary]:
+    """Summaries of the posts among `ids` that are public right now, in one round of queries."""
+    if not ids:
+        return {}
+    statement = (
+        select(Post)
+        .where(col(Post.id).in_(ids), post_service.is_public_clause(utcnow()))
+        .options(selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
+    )
+    posts = list((await session.exec(statement)).all())
+    counts = await post_service.comment_counts(session, [p.id for p in posts if p.id])
+    return {s.id: s for s in post_summaries(posts, counts)}
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, dtime.min, tzinfo=UTC)
+
+
+@router.get("/search", response_model=SearchResults, responses=_UNAVAILABLE)
+async def search(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=500, description=(
+        'Words (all preferred, most accepted), "exact phrases", -excluded, OR, and the field '
+        "prefixes title:, tag:, author:. Malformed queries are read as plain words."))] = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=50)] = 10,
+    tag: Annotated[list[str], Query(max_length=10, description="Tag slugs (all must match).")] = [],  # noqa: B006
+    author: Annotated[str | None, Query(max_length=40, description="A username.")] = None,
+    after: Annotated[date | None, Query(description="Published on or after this day.")] = None,
+    before: Annotated[date | None, Query(description="Published on or before this day.")] = None,
+    sort: SearchSort = "relevance",
+) -> SearchResults:
+    """Full-text search over published posts, with highlights, facets and "did you mean"."""
+    query = SearchQuery(
+        q=q, page=page, per_page=per_page, tags=tuple(t[:60] for t in tag), author=author,
+        after=_day_start(after) if after else None,
+        before=_day_start(before) + timedelta(days=1) - timedelta(seconds=1) if before else None,
+        sort=sort, now=utcnow(),
+    )
+    result = await _service(request).read(lambda index: index.search(query))
+    posts = await _public_posts(session, [hit.post_id for hit in result.hits])
+    items = [
+        SearchItem(
+            post=posts[hit.post_id], score=round(hit.score, 4),
+            highlights=Highlights(title=hit.highlights.get("title", ""),
+                                  content=hit.highlights.get("content", "")),
+        )
+        for hit in result.hits if hit.post_id in posts
+    ]
+    return SearchResults(
+        query=q, total=result.total, page=page, per_page=per_page,
+        pages=page_count(result.total, per_page), items=items,
+        facets=Facets(**{
+            name: [FacetValue(value=f.value, count=f.count) for f in result.facets.get(name, [])]
+            for name in ("tags", "authors", "years")
+        }),
+        suggestion=result.suggestion,
+    )
+
+
+@router.get("/search/suggest", response_model=list[Completion], responses=_UNAVAILABLE)
+async def suggest(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="What the user typed.")],
+    limit: Annotated[int, Query(ge=1, le=8)] = 8,
+) -> list[Completion]:
+    """Search-as-you-type: up to 8 completions (post titles first, then words)."""
+    now = utcnow()
+    found = await _service(request).read(lambda index: index.suggest(q, limit, now))
+    return [Completion(text=s.text, kind=s.kind, slug=s.slug) for s in found]
+
+
+class _RelatedCache:
+    """Related posts per (index version, post, limit); a changed index is a new key."""
+
+    def __init__(self, size: int = 2048, ttl: float = 5.0) -> None:
+        self.size, self.ttl = size, ttl
+        self.items: OrderedDict[tuple[str, int, int], tuple[float, list[RelatedHit]]] = OrderedDict()
+        self.lock = threading.Lock()  # used from the thread pool
+
+    def get(self, key: tuple[str, int, int]) -> list[RelatedHit] | None:
+        with self.lock:
+            found = self.items.get(key)
+            # The short TTL lets scheduled posts appear on time even when the index is unchanged.
+            if found is None or time.monotonic() - found[0] > self.ttl:
+                return None
+            self.items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[str, int, int], hits: list[RelatedHit]) -> None:
+        with self.lock:
+            self.items[key] = (time.monotonic(), hits)
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_cache = _RelatedCache()
+
+
+async def _related_posts(session: SessionDep, hits: list[RelatedHit]) -> list[RelatedPost]:
+    posts = await _public_posts(session, [h.post_id for h in hits])
+    return [
+        RelatedPost(post=posts[h.post_id], score=round(h.score, 4),
+                    reasons=Reasons(terms=h.terms, tags=h.tags))
+        for h in hits if h.post_id in posts
+    ]
+
+
+@router.get("/posts/{slug}/related", response_model=list[RelatedPost],
+            responses={404: {"description": "No such post"}, **_UNAVAILABLE})
+async def related(
+    request: Request,
+    session: SessionDep,
+    post: PostBySlug,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> list[RelatedPost]:
+    """Published posts most like this one, each with the shared terms and tags that explain why."""
+    service = _service(request)
+    assert post.id is not None
+    post_id, now = post.id, utcnow()
+
+    def find(index: SearchIndex) -> list[RelatedHit]:
+        key = (index.version(), post_id, limit)
+        hits = _cache.get(key)
+        if hits is None:
+            hits = index.related(post_id, limit, now)
+            _cache.put(key, hits)
+        return hits
+
+    hits = await service.read(find)
+    return await _related_posts(session, hits)
+
+
+@router.post("/related", response_model=list[RelatedPost], responses=_UNAVAILABLE)
+async def related_to_draft(
+    request: Request,
+    session: SessionDep,
+    draft: DraftText,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> list[RelatedPost]:
+    """Posts related to an unsaved draft: link them, or spot a duplicate before publishing."""
+    now = utcnow()
+    tags = [slugify(t, 60) for t in draft.tags]
+    hits = await _service(request).read(
+        lambda index: index.related_to_text(draft.title, draft.content, tags, limit, now)
+    )
+    return await _related_posts(session, hits)

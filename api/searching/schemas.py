@@ -1,0 +1,70 @@
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.posts.schemas import PostSummary
+
+
+class Highlights(BaseModel):
+    title: str = Field(description="HTML-safe title with matches in `<mark>`.")
+    content: str = Field(description="HTML-safe snippet of the content with matches in `<mark>`.")
+
+
+class SearchItem(BaseModel):
+    post: PostSummary
+    score: float
+    highlights: Highlights
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class Facets(BaseModel):
+    tags: list[FacetValue]
+    authors: list[FacetValue]
+    years: list[FacetValue]
+
+
+class SearchResults(BaseModel):
+    query: str
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[SearchItem]
+    facets: Facets
+    suggestion: str | None = Field(description='A corrected query ("did you mean"), or null.')
+
+
+class Completion(BaseModel):
+    text: str
+    kind: Literal["title", "term"]
+    slug: str | None
+
+
+class Reasons(BaseModel):
+    terms: list[str] = Field(description="Key terms the two posts share.")
+    tags: list[str] = Field(description="Tags the two posts share (slugs).")
+
+
+class RelatedPost(BaseModel):
+    post: PostSummary
+    score: float
+    reasons: Reasons
+
+
+class DraftText(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"title": "Foam rolling after long runs", "content": "Is it worth it?", "tags": ["running"]}
+    ]})
+
+    title: str = Field(default="", max_length=200)
+    content: str = Field(default="", max_length=200_000)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+SearchSort = Literal["relevance", "newest", "oldest"]
+DateParam = date

@@ -1,0 +1,234 @@
+"""Each worker's view of the search index, and the indexer loop of the one that holds the lock.
+
+Every worker opens the index folder for reading. The worker holding `IndexerLock` also applies
+the change log after commits (woken by `notify()`, and polling for other workers' commits);
+the others keep trying to take the lock, so a dead indexer is replaced within seconds.
+"""
+
+import asyncio
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.errors import Problem
+from api.searching import sync
+from api.settings import Settings
+from search import IndexerLock, SearchIndex, layout
+
+log = logging.getLogger("inkwell.search")
+T = TypeVar("T")
+TAKEOVER_SECONDS = 2.0
+PRUNE_EVERY_SECONDS = 600.0
+
+
+class SearchUnavailable(Problem):
+    status, title = 503, "Search unavailable"
+
+
+class SyncLock:
+    """Held while reading the sync state and applying a batch, and by a rebuild until its swap,
+    so a rebuild from another process never has its state overwritten by a stale one.
+    `acquire` blocks: call it from a thread in async code."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.file = index_dir / "sync.lock"
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+def rebuild_index(index_dir: Path, docs: list[Any], state: sync.SyncState,
+                  progress: Callable[[int], None] | None = None) -> SearchIndex:
+    with SyncLock(index_dir).held():
+        return SearchIndex.rebuild(index_dir, docs, state.to_index(), progress)
+
+
+class SearchService:
+    def __init__(self, settings: Settings, make_session: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.make_session = make_session
+        self.dir = Path(settings.index_dir)
+        self.lock = IndexerLock(self.dir)
+        self.index: SearchIndex | None = None
+        self.gaps = sync.GapTracker(settings.outbox_gap_seconds)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_prune = 0.0
+        self.last_error: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if await anyio.to_thread.run_sync(self.lock.try_acquire):
+            await self._open_as_indexer()
+        self._task = asyncio.create_task(self._run(), name="inkwell-search")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self.index is not None:
+            self.index.close()
+        self.lock.release()
+
+    def notify(self) -> None:
+        """A transaction with change-log rows committed in this process."""
+        self._wake.set()
+
+    @property
+    def is_indexer(self) -> bool:
+        return self.lock.held
+
+    async def _open_as_indexer(self) -> None:
+        index = await anyio.to_thread.run_sync(SearchIndex.open, self.dir)
+        reason = index.rebuild_reason
+        if reason is None:
+            state = sync.SyncState.from_index(await anyio.to_thread.run_sync(index.sync_state))
+            age_hours = (time.time() - state.synced_at) / 3600
+            if state.synced_at and age_hours > self.settings.outbox_retention_hours:
+                reason = f"index is {age_hours:.0f} h behind, past the change-log retention"
+        if reason is not None:
+            log.warning("search index will be rebuilt from the database: %s", reason)
+            index.close()
+            index = await self.rebuild()
+        self.index = index
+
+    async def rebuild(self) -> SearchIndex:
+        async with self.make_session() as session:
+            state = await sync.rebuild_state(session, self.settings.outbox_gap_seconds)
+            docs = await sync.all_documents(session)
+        index = await anyio.to_thread.run_sync(rebuild_index, self.dir, docs, state)
+        log.info("search index rebuilt with %d posts", len(docs))
+        return index
+
+    async def _open_as_reader(self) -> None:
+        if layout.read_current(self.dir) is None:
+            return  # the indexer has not created it yet
+        index = await anyio.to_thread.run_sync(SearchIndex.open, self.dir)
+        if index.rebuild_reason is not None:  # damaged: leave it to the indexer
+            index.close()
+            return
+        self.index = index
+
+    # -- the loop ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if self.is_indexer:
+                    await self.sync_now()
+                    await self._maybe_prune()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.settings.indexer_poll_seconds)
+                    except TimeoutError:
+                        pass
+                    self._wake.clear()
+                else:
+                    if self.index is None:
+                        await self._open_as_reader()
+                    if await anyio.to_thread.run_sync(self.lock.try_acquire):
+                        log.info("this worker is now the search indexer")
+                        if self.index is not None:
+                            self.index.close()
+                            self.index = None
+                        await self._open_as_indexer()
+                        continue
+                    await asyncio.sleep(TAKEOVER_SECONDS if self.index else 0.2)
+                self.last_error = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep indexing alive; the database may come back
+                self.last_error = repr(exc)
+                log.exception("search sync failed; retrying")
+                await asyncio.sleep(1.0)
+
+    async def sync_now(self) -> int:
+        """Apply every committed change not yet in the index; the number of rows applied."""
+        if self.index is None:
+            return 0
+        index = self.index
+        total = 0
+        while True:
+            lock = SyncLock(self.dir)
+            await anyio.to_thread.run_sync(lock.acquire)
+            try:
+                async with self.make_session() as session:
+                    state = sync.SyncState.from_index(await anyio.to_thread.run_sync(index.sync_state))
+                    batch = await sync.next_batch(session, state, self.gaps)
+                    if batch is None:
+                        return total
+                    await anyio.to_thread.run_sync(
+                        index.apply, batch.upserts, batch.deletes, batch.state.to_index()
+                    )
+            finally:
+                lock.release()
+            total += batch.rows
+            if batch.rows < sync.BATCH:
+                return total
+
+    async def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune < PRUNE_EVERY_SECONDS:
+            return
+        self._last_prune = now
+        async with self.make_session() as session:
+            removed = await sync.prune(session, self.settings.outbox_retention_hours)
+            await session.commit()
+        if removed:
+            log.info("pruned %d applied change-log rows", removed)
+
+    # -- reading -----------------------------------------------------------------------
+
+    async def read(self, fn: Callable[[SearchIndex], T]) -> T:
+        """Run `fn(index)`, a blocking read, in a worker thread (searchers are per thread)."""
+        index = self.index
+        if index is None:
+            raise SearchUnavailable("The search index is being built; try again in a moment.")
+        return await anyio.to_thread.run_sync(fn, index)
+
+    async def status(self) -> dict[str, Any]:
+        if self.index is None:
+            return {"status": "building", "documents": 0}
+        index = self.index
+        state = sync.SyncState.from_index(await anyio.to_thread.run_sync(index.sync_state))
+        count = await anyio.to_thread.run_sync(index.doc_count)
+        async with self.make_session() as session:
+            head = await sync.head(session)
+        return {
+            "status": "ok" if self.last_error is None else "error",
+            "documents": count,
+            "last_applied_seq": state.watermark,
+            "log_head_seq": head,
+            "backlog": max(0, head - state.watermark - len(state.applied)),
+            "indexer": self.is_indexer,
+        }

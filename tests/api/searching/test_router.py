@@ -1,0 +1,230 @@
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.db import utcnow
+from api.posts.models import PostStatus
+from api.settings import Settings
+from tests.conftest import running_app
+from tests.factories import auth, make_post, make_user
+from tests.htmlsafety import assert_safe_html
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def titles(client: httpx.AsyncClient, q: str, **params: object) -> list[str]:
+    r = await client.get("/api/v1/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return [item["post"]["title"] for item in r.json()["items"]]
+
+
+async def synced(app: FastAPI) -> None:
+    await app.state.search.sync_now()
+
+
+class TestSearchFollowsTheDatabase:
+    async def test_published_post_becomes_searchable_through_the_api(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session, username="ann")
+        payload = {"title": "Massage after a marathon", "status": "published", "tags": ["Running"],
+                   "content": "Does a sports massage help sore muscles after the race?"}
+        r = await client.post("/api/v1/posts", json=payload, headers=auth(ann))
+        assert r.status_code == 201
+
+        async def found() -> bool:
+            return await titles(client, "massage") == ["Massage after a marathon"]
+
+        await eventually(found)  # woken by the commit, no explicit sync
+        body = (await client.get("/api/v1/search", params={"q": "massage"})).json()
+        item = body["items"][0]
+        assert "<mark>Massage</mark>" in item["highlights"]["title"]
+        assert item["post"]["author"]["username"] == "ann"
+        assert body["facets"]["tags"] == [{"value": "running", "count": 1}]
+        assert body["facets"]["authors"] == [{"value": "ann", "count": 1}]
+        assert body["total"] == 1
+
+    async def test_edits_unpublishing_and_deletes_reach_the_index(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        post = await make_post(session, author=ann, title="Sourdough starter basics")
+        await synced(app)
+        assert await titles(client, "sourdough") == ["Sourdough starter basics"]
+        url = f"/api/v1/posts/{post.slug}"
+        await client.patch(url, json={"title": "Rye starter basics"}, headers=auth(ann))
+        await synced(app)
+        assert await titles(client, "sourdough") == []
+        assert await titles(client, "rye") == ["Rye starter basics"]
+        await client.patch(url, json={"status": "draft"}, headers=auth(ann))
+        await synced(app)
+        assert await titles(client, "rye") == []
+        await client.patch(url, json={"status": "published"}, headers=auth(ann))
+        await synced(app)
+        assert await titles(client, "rye") == ["Rye starter basics"]
+        await client.delete(url, headers=auth(ann))
+        await synced(app)
+        assert await titles(client, "rye") == []
+        assert app.state.search.index.doc_count() == 0
+
+    async def test_drafts_and_future_posts_are_never_found(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        await make_post(session, author=ann, title="Garden draft", status=PostStatus.draft)
+        await make_post(session, author=ann, title="Garden later", status=PostStatus.scheduled)
+        await make_post(session, author=ann, title="Garden due", status=PostStatus.scheduled,
+                        published_at=utcnow() - timedelta(seconds=1))
+        await synced(app)
+        assert await titles(client, "garden") == ["Garden due"]
+        r = await client.get("/api/v1/search/suggest", params={"q": "gard"})
+        assert [s["text"] for s in r.json() if s["kind"] == "title"] == ["Garden due"]
+
+    async def test_filters_sort_and_pages(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session, username="ann")
+        bob = await make_user(session, username="bob")
+        old = utcnow() - timedelta(days=800)
+        await make_post(session, author=ann, title="Cycling in the rain", tags=["Cycling"],
+                        published_at=old)
+        await make_post(session, author=bob, title="Cycling up hills", tags=["Cycling", "Fitness"])
+        await make_post(session, author=bob, title="Cycling with kids", tags=["Family"])
+        await synced(app)
+        assert await titles(client, "cycling", author="ann") == ["Cycling in the rain"]
+        assert sorted(await titles(client, "cycling", tag="cycling")) == [
+            "Cycling in the rain", "Cycling up hills"]
+        assert (await titles(client, "cycling", sort="oldest"))[0] == "Cycling in the rain"
+        after = (utcnow() - timedelta(days=10)).date().isoformat()
+        assert "Cycling in the rain" not in await titles(client, "cycling", after=after)
+        before = (old + timedelta(days=1)).date().isoformat()
+        assert await titles(client, "cycling", before=before) == ["Cycling in the rain"]
+        r = await client.get("/api/v1/search", params={"q": "cycling", "per_page": 2, "page": 2})
+        body = r.json()
+        assert (body["total"], body["pages"], len(body["items"])) == (3, 2, 1)
+
+    async def test_malformed_queries_and_hostile_text_never_fail(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        await make_post(session, author=ann, title="<script>alert(1)</script> cooking",
+                        content='Cooking <img src=x onerror="alert(2)"> notes')
+        await synced(app)
+        for q in ['"unbalanced', "(((", "title:", "AND OR NOT", "*", "?", "tag:", "'; DROP TABLE post; --",
+                  "cook* OR", "\x00", "ünïcödé", "a" * 500, "-", "author:\"", "[1 TO", "^2"]:
+            r = await client.get("/api/v1/search", params={"q": q})
+            assert r.status_code == 200, (q, r.text)
+        body = (await client.get("/api/v1/search", params={"q": "cooking"})).json()
+        for item in body["items"]:
+            assert_safe_html(item["highlights"]["title"])
+            assert_safe_html(item["highlights"]["content"])
+        r = await client.get("/api/v1/search", params={"q": "x" * 501})
+        assert r.status_code == 422
+
+    async def test_did_you_mean(self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession) -> None:
+        ann = await make_user(session)
+        await make_post(session, author=ann, title="Photography for beginners",
+                        content="Light, exposure and composition in photography.")
+        await synced(app)
+        body = (await client.get("/api/v1/search", params={"q": "photograpy"})).json()
+        assert body["suggestion"] == "photography"
+        assert (await client.get("/api/v1/search", params={"q": "photography"})).json()["suggestion"] is None
+
+    async def test_etag_changes_with_the_index(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        await make_post(session, author=ann, title="Tomatoes in pots")
+        await synced(app)
+        r = await client.get("/api/v1/search", params={"q": "tomatoes"})
+        etag = r.headers["ETag"]
+        same = await client.get("/api/v1/search", params={"q": "tomatoes"}, headers={"If-None-Match": etag})
+        assert same.status_code == 304
+        await make_post(session, author=ann, title="Tomatoes in beds")
+        await synced(app)
+        changed = await client.get("/api/v1/search", params={"q": "tomatoes"}, headers={"If-None-Match": etag})
+        assert changed.status_code == 200
+        assert changed.json()["total"] == 2
+
+
+class TestRelated:
+    async def test_related_posts_with_reasons(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        a = await make_post(session, author=ann, title="Foam rolling for runners", tags=["Running"],
+                            content="Foam rolling and stretching ease sore muscles after running.")
+        await make_post(session, author=ann, title="Massage and sore muscles", tags=["Running"],
+                        content="A massage after running may ease sore muscles and stiffness.")
+        await make_post(session, author=ann, title="Baking bread", tags=["Cooking"],
+                        content="Flour, water, salt and patience make bread.")
+        await synced(app)
+        r = await client.get(f"/api/v1/posts/{a.slug}/related", params={"limit": 5})
+        assert r.status_code == 200
+        items = r.json()
+        assert items[0]["post"]["title"] == "Massage and sore muscles"
+        assert a.slug not in [i["post"]["slug"] for i in items]
+        assert "running" in items[0]["reasons"]["tags"]
+        assert items[0]["reasons"]["terms"]
+        assert (await client.get(f"/api/v1/posts/{a.slug}/related", params={"limit": 21})).status_code == 422
+        assert (await client.get("/api/v1/posts/missing/related")).status_code == 404
+
+    async def test_related_to_an_unsaved_draft(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        await make_post(session, author=ann, title="Travelling with a dog", tags=["Pets"],
+                        content="Crates, vaccination records and carry-on rules for dogs.")
+        await synced(app)
+        draft = {"title": "Flying with pets", "content": "Vaccination records and crates for dogs",
+                 "tags": ["Pets"]}
+        r = await client.post("/api/v1/related", json=draft)
+        assert r.status_code == 200
+        assert [i["post"]["title"] for i in r.json()] == ["Travelling with a dog"]
+        assert (await client.post("/api/v1/related", json={"bogus": 1})).status_code == 422
+
+
+class TestIndexLifecycle:
+    async def test_health_reports_index_state(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        for _ in range(3):
+            await make_post(session, author=ann)
+        await synced(app)
+        search = (await client.get("/health")).json()["search"]
+        assert search["documents"] == 3
+        assert search["backlog"] == 0
+        assert search["last_applied_seq"] == search["log_head_seq"] == 3
+
+    async def test_deleted_or_corrupt_index_is_rebuilt_at_start(
+        self, settings: Settings, app: FastAPI, session: AsyncSession
+    ) -> None:
+        ann = await make_user(session)
+        await make_post(session, author=ann, title="Survivor post")
+        await synced(app)
+        index_dir = Path(settings.index_dir)
+        for damage in ("delete", "corrupt"):
+            async with running_app(settings.model_copy(update={"index_dir": index_dir / damage})) as other:
+                await synced(other)
+            folder = index_dir / damage
+            if damage == "delete":
+                shutil.rmtree(folder)
+            else:
+                current = (folder / "CURRENT").read_text().strip()
+                for f in (folder / current).iterdir():
+                    f.write_bytes(b"garbage")
+            async with running_app(settings.model_copy(update={"index_dir": folder})) as fresh:
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fresh), base_url="http://t") as c:
+                    assert await titles(c, "survivor") == ["Survivor post"]
