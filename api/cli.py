@@ -130,6 +130,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the index from the database into a fresh folder, swapped in when complete."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from api.db import create_engine, make_sessionmaker
+    from api.searching import sync
+    from api.searching.service import rebuild_index
+
+    settings = _settings()
+
+    async def snapshot() -> tuple[list[Any], sync.SyncState]:
+        engine = create_engine(settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                state = await sync.rebuild_state(session, settings.outbox_gap_seconds)
+                return await sync.all_documents(session), state
+        finally:
+            await engine.dispose()
+
+    docs, state = asyncio.run(snapshot())
+    with tqdm(total=len(docs), unit="post", desc="Indexing", disable=args.quiet) as bar:
+        index = rebuild_index(
+            Path(settings.index_dir), docs, state, progress=lambda done: bar.update(done - bar.n)
+        )
+    count = index.doc_count()
+    index.close()
+    print(f"Rebuilt the search index at {settings.index_dir}: {count} posts.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inkwell", description="Inkwell blog backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo authors, posts and comments")
     demo.add_argument("--force", action="store_true", help="add them even if posts exist")
     demo.set_defaults(func=cmd_demo)
+
+    reindex = sub.add_parser("reindex", help="rebuild the search index from the database")
+    reindex.add_argument("--quiet", action="store_true", help="no progress bar")
+    reindex.set_defaults(func=cmd_reindex)
     return parser
 
 

@@ -1,8 +1,16 @@
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from api.cli import main
+from api.db import create_engine, make_sessionmaker
+from api.posts import service as post_service
+from api.posts.models import PostStatus
+from api.posts.schemas import PostCreate
+from api.settings import Settings
+from api.users.models import User
+from search import SearchIndex, SearchQuery
 
 
 @pytest.fixture
@@ -43,3 +51,29 @@ def test_refuses_postgres_with_development_secret(
     monkeypatch.delenv("INKWELL_SECRET_KEY", raising=False)
     with pytest.raises(SystemExit, match="INKWELL_SECRET_KEY"):
         main(["migrate"])
+
+
+def test_reindex_rebuilds_from_the_database(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["create-user", "dora", "--password", "long-enough-pw"]) == 0
+
+    async def seed() -> None:
+        engine = create_engine(Settings())
+        async with make_sessionmaker(engine, write=True)() as session:
+            user = await session.get(User, 1)
+            assert user is not None
+            for i in range(3):
+                await post_service.create_post(session, author=user, post_in=PostCreate(
+                    title=f"Kayaking trip {i}", content="Paddles and rivers.",
+                    status=PostStatus.published if i else PostStatus.draft))
+            await session.commit()
+        await engine.dispose()
+
+    asyncio.run(seed())
+    assert main(["reindex", "--quiet"]) == 0
+    assert "2 posts" in capsys.readouterr().out
+    index = SearchIndex.open(env / "index")
+    assert index.rebuild_reason is None
+    assert index.search(SearchQuery(q="kayaking")).total == 2
+    assert index.sync_state()["watermark"] == 0  # the newest rows are replayed by the indexer
+    index.close()
