@@ -14,6 +14,7 @@ from sqlalchemy import text
 from api.authors.router import router as authors_router
 from api.db import create_engine, make_sessionmaker
 from api.errors import add_exception_handlers
+from api.feeds.router import router as feeds_router
 from api.middleware import BodyLimitMiddleware, ETagMiddleware, RequestContextMiddleware
 from api.posts.router import router as posts_router
 from api.ratelimit import RateLimiter
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (posts_router, tags_router, authors_router, users_router, search_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(feeds_router)
 
     @app.get("/health", tags=["meta"])
     async def health(request: Request) -> JSONResponse:

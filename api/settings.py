@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     cors_origins: Annotated[list[str], NoDecode] = []
     site_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    # The blog's name in feeds; links in feeds and the sitemap are built from `site_url`.
+    site_title: str = Field(default="Inkwell", min_length=1, max_length=200)
     redis_url: str | None = None
 
     access_token_minutes: int = Field(default=60 * 24, ge=1)

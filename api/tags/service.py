@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.db import utcnow
 from api.posts.models import Post, PostStatus
+from api.tags.errors import TagNotFound
 from api.tags.models import PostTag, Tag
 from api.text.slugs import slugify
 
@@ -27,6 +28,13 @@ async def get_or_create_tags(session: AsyncSession, names: Sequence[str]) -> lis
     await session.exec(statement)  # type: ignore[call-overload]
     result = await session.exec(select(Tag).where(col(Tag.slug).in_(by_slug)))
     return sorted(result.all(), key=lambda tag: tag.slug)
+
+
+async def get_by_slug(session: AsyncSession, slug: str) -> Tag:
+    tag = (await session.exec(select(Tag).where(Tag.slug == slug))).first()
+    if tag is None:
+        raise TagNotFound(f"No tag with the slug '{slug}'.")
+    return tag
 
 
 async def list_tags_with_counts(session: AsyncSession) -> list[tuple[Tag, int]]:

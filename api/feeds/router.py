@@ -1,0 +1,182 @@
+"""Feeds and sitemaps at the site root (not under /api/v1): the URLs readers and crawlers expect.
+
+Every feed comes as RSS 2.0 (`feed.xml`), Atom (`atom.xml`) and JSON Feed 1.1 (`feed.json`):
+
+    /feed.xml                        the newest public posts
+    /tags/{slug}/feed.xml            ... with a tag
+    /authors/{username}/feed.xml     ... by an author
+    /posts/{slug}/comments/feed.xml  the newest approved comments of a post
+    /sitemap.xml                     public posts, tags and authors; an index of
+    /sitemaps/{n}.xml                pages when there are too many URLs for one file
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from api.db import SessionDep
+from api.errors import NotFound, Problem
+from api.feeds import service as feed_service
+from api.feeds import sitemap
+from api.feeds.documents import Feed, comment_entry, post_feed
+from api.feeds.links import SiteLinks
+from api.feeds.responses import FORMATS, XML, FeedFormat, document_response, feed_response
+from api.posts import service as post_service
+from api.posts.dependencies import SlugPath
+from api.posts.errors import PostMoved
+from api.settings import Settings
+from api.tags import service as tag_service
+from api.users import service as user_service
+
+router = APIRouter(tags=["feeds"])
+
+Username = Annotated[str, Path(max_length=40, description="The author's username.")]
+TagSlug = Annotated[str, Path(max_length=60, description="The tag's slug.")]
+
+
+class FeedMoved(Problem):
+    """The post was renamed: its comment feed moved with it."""
+
+    status, title = 301, "Moved Permanently"
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"This feed now lives at {location}.", headers={"Location": location})
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _links(request: Request) -> SiteLinks:
+    return SiteLinks.from_site_url(_settings(request).site_url)
+
+
+async def site_feed(request: Request, session: SessionDep) -> Feed:
+    links, title = _links(request), _settings(request).site_title
+    posts = await feed_service.latest_posts(session)
+    return post_feed(
+        posts,
+        links=links,
+        title=title,
+        description=f"The newest posts on {title}.",
+        home_url=links.home(),
+        self_url=links.absolute(request.url.path),
+    )
+
+
+async def tag_feed(request: Request, session: SessionDep, slug: TagSlug) -> Feed:
+    tag = await tag_service.get_by_slug(session, slug)
+    links, site = _links(request), _settings(request).site_title
+    posts = await feed_service.latest_posts(session, tag=tag.slug)
+    return post_feed(
+        posts,
+        links=links,
+        title=f"{site}: {tag.name}",
+        description=f"The newest posts tagged “{tag.name}” on {site}.",
+        home_url=links.tag(tag.slug),
+        self_url=links.absolute(request.url.path),
+    )
+
+
+async def author_feed(request: Request, session: SessionDep, username: Username) -> Feed:
+    author = await user_service.get_by_username(session, username)
+    links, site = _links(request), _settings(request).site_title
+    posts = await feed_service.latest_posts(session, author=author.username)
+    return post_feed(
+        posts,
+        links=links,
+        title=f"{site}: {author.display_name}",
+        description=f"The newest posts by {author.display_name} on {site}.",
+        home_url=links.author(author.username),
+        self_url=links.absolute(request.url.path),
+    )
+
+
+async def comment_feed(request: Request, session: SessionDep, slug: SlugPath) -> Feed:
+    try:
+        post = await post_service.get_post(session, slug, viewer=None)
+    except PostMoved as moved:
+        filename = request.url.path.rsplit("/", 1)[-1]
+        raise FeedMoved(f"/posts/{moved.extensions['slug']}/comments/{filename}") from None
+    assert post.id is not None
+    links = _links(request)
+    comments = await feed_service.latest_comments(session, post.id)
+    return Feed(
+        title=f"Comments on “{post.title}”",
+        description=f"The newest comments on “{post.title}” on {_settings(request).site_title}.",
+        home_url=links.post(post.slug),
+        self_url=links.absolute(request.url.path),
+        entries=tuple(comment_entry(comment, post, links) for comment in comments),
+    )
+
+
+def _feed_endpoint(
+    fmt: FeedFormat, load: Callable[..., Awaitable[Feed]]
+) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(request: Request, feed: Annotated[Feed, Depends(load)]) -> Response:
+        return feed_response(request, fmt, feed)
+
+    return endpoint
+
+
+def _responses(media_type: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"content": {media_type: {}}, "description": "The document"},
+        304: {"description": "Not modified since `If-None-Match` / `If-Modified-Since`"},
+    }
+
+
+_FEEDS: tuple[tuple[str, str, Callable[..., Awaitable[Feed]], str], ...] = (
+    ("site", "", site_feed, "The newest public posts"),
+    ("tag", "/tags/{slug}", tag_feed, "The newest public posts with a tag"),
+    ("author", "/authors/{username}", author_feed, "The newest public posts by an author"),
+    ("comments", "/posts/{slug}/comments", comment_feed, "The newest approved comments of a post"),
+)
+
+for _scope, _prefix, _load, _summary in _FEEDS:
+    for _fmt in FORMATS:
+        router.add_api_route(
+            f"{_prefix}/{_fmt.filename}",
+            _feed_endpoint(_fmt, _load),
+            methods=["GET"],
+            name=f"{_scope}_feed_{_fmt.name}",
+            summary=f"{_summary} ({_fmt.media_type})",
+            response_class=Response,
+            responses={
+                **_responses(_fmt.media_type),
+                **({404: {"description": "No such tag, author or post"}} if _prefix else {}),
+            },
+        )
+
+
+@router.get("/sitemap.xml", response_class=Response, responses=_responses(XML))
+async def get_sitemap(request: Request, session: SessionDep) -> Response:
+    """Public posts, tags and authors with `lastmod`; an index of pages past 50,000 URLs."""
+    urls = await feed_service.sitemap_urls(session, _links(request))
+    pages = sitemap.split_sitemap(urls)
+    if len(pages) == 1:
+        return document_response(request, sitemap.render_urlset(urls), XML, sitemap.newest(urls))
+    links = _links(request)
+    entries = [
+        sitemap.SitemapUrl(links.absolute(f"sitemaps/{n}.xml"), sitemap.newest(page))
+        for n, page in enumerate(pages, start=1)
+    ]
+    body = sitemap.render_sitemap_index(entries)
+    return document_response(request, body, XML, sitemap.newest(urls))
+
+
+@router.get(
+    "/sitemaps/{page}.xml",
+    response_class=Response,
+    responses={**_responses(XML), 404: {"description": "No such page"}},
+)
+async def get_sitemap_page(request: Request, session: SessionDep, page: int) -> Response:
+    """One page of a sitemap split by `/sitemap.xml`."""
+    urls = await feed_service.sitemap_urls(session, _links(request))
+    pages = sitemap.split_sitemap(urls)
+    if not 1 <= page <= len(pages):
+        raise NotFound(f"The sitemap has {len(pages)} page(s).")
+    chosen = pages[page - 1]
+    return document_response(request, sitemap.render_urlset(chosen), XML, sitemap.newest(chosen))

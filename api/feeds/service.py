@@ -1,0 +1,87 @@
+"""What feeds and the sitemap read: public posts and approved comments, a fixed number of queries."""
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.comments.models import Comment, CommentStatus
+from api.db import utcnow
+from api.feeds.documents import FEED_SIZE
+from api.feeds.links import SiteLinks
+from api.feeds.sitemap import SitemapUrl
+from api.posts import service as post_service
+from api.posts.models import Post
+from api.tags.models import PostTag, Tag
+from api.users.models import User
+
+
+async def latest_posts(
+    session: AsyncSession, *, tag: str | None = None, author: str | None = None
+) -> list[Post]:
+    """The newest public posts, with author and tags loaded; the same filter as the API."""
+    posts, _ = await post_service.list_posts(
+        session, viewer=None, offset=0, limit=FEED_SIZE, tag=tag, author=author
+    )
+    return posts
+
+
+async def latest_comments(session: AsyncSession, post_id: int) -> list[Comment]:
+    statement = (
+        select(Comment)
+        .where(Comment.post_id == post_id, Comment.status == CommentStatus.approved)
+        .order_by(col(Comment.created_at).desc(), col(Comment.id).desc())
+        .limit(FEED_SIZE)
+    )
+    return list((await session.exec(statement)).all())
+
+
+def _newest(*dates: datetime | None) -> datetime | None:
+    return max((d for d in dates if d is not None), default=None)
+
+
+async def sitemap_urls(session: AsyncSession, links: SiteLinks) -> list[SitemapUrl]:
+    """Home, authors, tags, then posts (oldest first, so pages of a split sitemap stay put).
+
+    Only the columns needed are read: three queries whatever the number of posts.
+    """
+    public = post_service.is_public_clause(utcnow())
+    newest_edit, newest_publication = (
+        func.max(col(Post.updated_at)),
+        func.max(col(Post.published_at)),
+    )
+    authors = (
+        await session.exec(
+            select(User.username, newest_edit, newest_publication)
+            .join(Post, col(Post.author_id) == col(User.id))
+            .where(public)
+            .group_by(col(User.username))
+            .order_by(col(User.username))
+        )
+    ).all()
+    tags = (
+        await session.exec(
+            select(Tag.slug, newest_edit, newest_publication)
+            .join(PostTag, col(PostTag.tag_id) == col(Tag.id))
+            .join(Post, col(Post.id) == col(PostTag.post_id))
+            .where(public)
+            .group_by(col(Tag.slug))
+            .order_by(col(Tag.slug))
+        )
+    ).all()
+    posts = (
+        await session.exec(
+            select(Post.slug, Post.updated_at, Post.published_at)
+            .where(public)
+            .order_by(col(Post.id))
+        )
+    ).all()
+    author_urls = [SitemapUrl(links.author(name), _newest(u, p)) for name, u, p in authors]
+    home = SitemapUrl(links.home(), _newest(*(url.lastmod for url in author_urls)))
+    return [
+        home,
+        *author_urls,
+        *(SitemapUrl(links.tag(slug), _newest(u, p)) for slug, u, p in tags),
+        *(SitemapUrl(links.post(slug), _newest(u, p)) for slug, u, p in posts),
+    ]

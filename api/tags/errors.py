@@ -1,0 +1,5 @@
+from api.errors import NotFound
+
+
+class TagNotFound(NotFound):
+    title = "Tag not found"
