@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.authors.router import router as authors_router
+from api.comments.router import router as comments_router
 from api.db import create_engine, make_sessionmaker
 from api.errors import add_exception_handlers
 from api.feeds.router import router as feeds_router
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     add_exception_handlers(app)
 
-    for router in (posts_router, tags_router, authors_router, users_router, search_router):
+    for router in (posts_router, tags_router, authors_router, users_router, search_router, comments_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(feeds_router)
 
