@@ -14,12 +14,13 @@ from search.documents import (
     Suggestion,
 )
 from search.fields import SCHEMA_VERSION
-from search.index import SearchIndex
+from search.index import IndexUnavailable, SearchIndex
 from search.locking import IndexerLock
 
 __all__ = [
     "SCHEMA_VERSION",
     "Facet",
+    "IndexUnavailable",
     "IndexerLock",
     "RelatedHit",
     "SearchDocument",

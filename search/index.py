@@ -12,6 +12,7 @@ from typing import Any, Self
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import FileIndex, Index
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from search import layout
@@ -25,6 +26,19 @@ from search.suggesting import suggestions
 from search.writing import apply_changes, fill_index, init_index, parse_meta
 
 _OPEN_RETRIES = 5
+#: BM25F parameters (Whoosh defaults: B=0.75, K1=1.2). Stronger length normalisation and a
+#: slower-saturating term frequency rank better on every evaluation collection we tried
+#: (docs/benchmarks.md, "Search relevance").
+BM25_B = 0.9
+BM25_K1 = 2.0
+
+
+class IndexUnavailable(Exception):
+    """There is no usable index at a path; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class SearchIndex:
@@ -59,23 +73,34 @@ class SearchIndex:
             return cls(None, ix, "mem")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        name = layout.read_current(path)
-        if name is None:
-            reason = f"no index at {path}"
-        else:
-            try:
-                ix = FileStorage(str(path / name)).open_index()
-                with ix.searcher() as s:
-                    version, _ = parse_meta(s.document(post_id=META_ID))
-                if version == SCHEMA_VERSION:
-                    return cls(path, ix, name)
-                ix.close()
-                reason = f"schema version {version} != {SCHEMA_VERSION}"
-            except Exception as exc:  # any damage means: start over
-                reason = f"index failed to open: {exc!r}"
+        try:
+            return cls.open_existing(path)
+        except IndexUnavailable as exc:
+            reason = exc.reason
         index = cls._create(path)
         index.rebuild_reason = reason
         return index
+
+    @classmethod
+    def open_existing(cls, path: Path) -> Self:
+        """Open the index at `path` without ever creating or replacing one (for readers).
+
+        Raises IndexUnavailable, with the reason, when there is no usable index.
+        """
+        path = Path(path)
+        name = layout.read_current(path)
+        if name is None:
+            raise IndexUnavailable(f"no index at {path}")
+        try:
+            ix = FileStorage(str(path / name)).open_index()
+            with ix.searcher() as s:
+                version, _ = parse_meta(s.document(post_id=META_ID))
+        except Exception as exc:  # any damage means: start over
+            raise IndexUnavailable(f"index failed to open: {exc!r}") from exc
+        if version != SCHEMA_VERSION:
+            ix.close()
+            raise IndexUnavailable(f"schema version {version} != {SCHEMA_VERSION}")
+        return cls(path, ix, name)
 
     @classmethod
     def _create(cls, path: Path) -> Self:
@@ -223,7 +248,7 @@ class SearchIndex:
         # contents and opening them: retry with the newer generation.
         for attempt in range(_OPEN_RETRIES):
             try:
-                searcher = ix.searcher()
+                searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
                 self._searchers.add(searcher)
                 return searcher
             except OSError:

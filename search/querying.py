@@ -41,7 +41,8 @@ PREFIX_SCAN = 3000
 #: Scoring weights (see docs/benchmarks.md "Search relevance" for how they were chosen).
 TITLE_BOOST = 2.0
 COORD_SCALE = 0.9
-CORRECTION_WEIGHT = 0.8
+CORRECTION_WEIGHT = 0.5
+MAX_TYPO_WORDS = 6
 
 _FIELD_PREFIX = re.compile(r"(\w+):")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -70,7 +71,8 @@ class QueryBuilder:
         parser = QueryParser(None, schema, group=group)
         for plugin in (SingleQuotePlugin, RangePlugin, BoostPlugin, EveryPlugin):
             parser.remove_plugin_class(plugin)
-        parser.add_plugin(PlusMinusPlugin())
+        # `-word` excludes only at the start of a word: pre-school and "a - b" are plain text.
+        parser.add_plugin(PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=[\w\"(])"))
         parser.add_plugin(MultifieldPlugin(list(TEXT_FIELDS), fieldboosts={"title": TITLE_BOOST}))
         self.parser = parser
 
@@ -82,7 +84,10 @@ class QueryBuilder:
         text = _CONTROL.sub(" ", text)[:MAX_QUERY_CHARS]
         if not _WORD.search(text):
             return ParsedQuery(None)
-        rewriter = _Rewriter(searcher, self.stems)
+        # Typo expansion helps short queries; in long natural-language ones an unknown word is
+        # usually just a rare word, and its near-misses are noise.
+        typos = len(_WORD.findall(text)) <= MAX_TYPO_WORDS
+        rewriter = _Rewriter(searcher, self.stems, typos)
         try:
             parsed = self.parser.parse(_sanitize_fields(text))
             if _is_malformed(parsed):
@@ -90,7 +95,7 @@ class QueryBuilder:
             q = _require_exact_fields(parsed.accept(rewriter).normalize())
             return ParsedQuery(q, rewriter.corrections)
         except Exception:  # any parse or rewrite problem: plain words
-            rewriter = _Rewriter(searcher, self.stems)
+            rewriter = _Rewriter(searcher, self.stems, typos)
             q = self.plain(text).accept(rewriter).normalize()
             return ParsedQuery(q, rewriter.corrections, fallback=True)
 
@@ -163,8 +168,9 @@ def _top_clauses(q: Query) -> list[Query]:
 class _Rewriter:
     """Query.accept() callback: expands prefixes and corrects words missing from the index."""
 
-    def __init__(self, searcher: Searcher, stems: Callable[[str], list[str]]) -> None:
+    def __init__(self, searcher: Searcher, stems: Callable[[str], list[str]], typos: bool) -> None:
         self.reader = searcher.reader()
+        self.typos = typos
         self.stems = stems
         self.corrections: dict[str, str] = {}
         self._fixed: dict[str, list[str]] = {}
@@ -175,7 +181,7 @@ class _Rewriter:
             return q
         if isinstance(q, Prefix | Wildcard):
             return self._prefix(fieldname, q)
-        if isinstance(q, Term) and isinstance(q.text, str):
+        if isinstance(q, Term) and isinstance(q.text, str) and self.typos:
             return self._term(fieldname, q)
         return q
 

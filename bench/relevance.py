@@ -1,0 +1,246 @@
+"""Relevance benchmark: nDCG@10 and MRR@10 of SearchIndex against a plain-Whoosh baseline.
+
+    .venv/bin/python bench/relevance.py [--related-sample N] [--no-write]
+
+Collections: ../shared/eval/{cisi,med,lisa,time} (queries + TREC qrels) and related-post
+judgments on the 20 Newsgroups corpus. The baseline is Whoosh out of the box: BM25F,
+StemmingAnalyzer on title and body, the words of the query OR'ed (MultifieldParser with
+OrGroup); for related posts, Searcher.more_like on the body. Results go to the
+"Search relevance" section of docs/benchmarks.md.
+"""
+
+import argparse
+import gzip
+import json
+import math
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import shared_dir, write_section
+from search import SearchDocument, SearchIndex, SearchQuery
+
+COLLECTIONS = ("cisi", "med", "lisa", "time")
+K = 10
+PAST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def ndcg_at_k(ranked: Sequence[str], gains: Mapping[str, float], k: int = K) -> float:
+    """Normalised discounted cumulative gain (linear gains, log2 discount, as trec_eval)."""
+    dcg = sum(gains.get(doc, 0.0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
+    ideal = sorted((g for g in gains.values() if g > 0), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def mrr_at_k(ranked: Sequence[str], gains: Mapping[str, float], k: int = K) -> float:
+    """Reciprocal rank of the first relevant document within the top k (0 if none)."""
+    for i, doc in enumerate(ranked[:k]):
+        if gains.get(doc, 0.0) > 0:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, float]]:
+    qrels: dict[str, dict[str, float]] = defaultdict(dict)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 4:
+            qrels[parts[0]][parts[2]] = float(parts[3])
+    return qrels
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def to_document(n: int, raw: Mapping[str, Any]) -> SearchDocument:
+    published = PAST
+    if raw.get("published_at"):
+        published = datetime.fromisoformat(str(raw["published_at"]).replace("Z", "+00:00"))
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+    tags = tuple(str(t) for t in raw.get("tags") or ())
+    body = str(raw.get("body") or "")
+    return SearchDocument(
+        post_id=n, slug=str(raw["id"]), title=str(raw.get("title") or ""), excerpt=body[:200],
+        content=body, tags=tags, tag_names=tags, author=str(raw.get("author") or ""),
+        author_name=str(raw.get("author") or ""), published_at=min(published, PAST), updated_at=PAST,
+    )  # fmt: skip
+
+
+class Ours:
+    def __init__(self, folder: Path, corpus: list[dict[str, Any]]) -> None:
+        docs = [to_document(n, raw) for n, raw in enumerate(corpus)]
+        self.index = SearchIndex.rebuild(folder, docs, {})
+
+    def search(self, text: str) -> list[str]:
+        return [h.slug for h in self.index.search(SearchQuery(q=text, per_page=K)).hits]
+
+    def related(self, n: int) -> list[str]:
+        return [h.slug for h in self.index.related(n, limit=K)]
+
+
+class Baseline:
+    """Whoosh defaults, as a newcomer would set it up."""
+
+    def __init__(self, folder: Path, corpus: list[dict[str, Any]]) -> None:
+        from whoosh.analysis import StemmingAnalyzer
+        from whoosh.fields import ID, TEXT, Schema
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.qparser import MultifieldParser, OrGroup
+
+        schema = Schema(
+            id=ID(stored=True, unique=True),
+            title=TEXT(analyzer=StemmingAnalyzer()),
+            body=TEXT(analyzer=StemmingAnalyzer(), stored=True),
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        self.ix = FileStorage(str(folder)).create_index(schema)
+        with self.ix.writer(limitmb=256) as w:
+            for raw in corpus:
+                w.add_document(
+                    id=str(raw["id"]), title=raw.get("title") or "", body=raw.get("body") or ""
+                )
+        self.parser = MultifieldParser(["title", "body"], schema, group=OrGroup)
+        self.searcher = self.ix.searcher()
+
+    def search(self, text: str) -> list[str]:
+        try:
+            q = self.parser.parse(text)
+        except Exception:  # the baseline gets no credit for a query it cannot parse
+            return []
+        return [h["id"] for h in self.searcher.search(q, limit=K)]
+
+    def related(self, doc_id: str) -> list[str]:
+        docnum = self.searcher.document_number(id=doc_id)
+        return [h["id"] for h in self.searcher.more_like(docnum, "body", top=K)]
+
+
+def evaluate(
+    run: Mapping[str, list[str]], qrels: Mapping[str, Mapping[str, float]]
+) -> tuple[float, float]:
+    judged = [q for q in run if q in qrels]
+    ndcg = sum(ndcg_at_k(run[q], qrels[q]) for q in judged) / max(len(judged), 1)
+    mrr = sum(mrr_at_k(run[q], qrels[q]) for q in judged) / max(len(judged), 1)
+    return ndcg, mrr
+
+
+def bench_collection(folder: Path, tmp: Path) -> dict[str, tuple[float, float]]:
+    corpus = list(read_jsonl(folder / "corpus.jsonl"))
+    queries = {str(q["id"]): str(q["text"]) for q in read_jsonl(folder / "queries.jsonl")}
+    qrels = read_qrels(folder / "qrels.tsv")
+    queries = {q: t for q, t in queries.items() if q in qrels}
+    ours, base = Ours(tmp / "ours", corpus), Baseline(tmp / "base", corpus)
+    return {
+        "baseline": evaluate({q: base.search(t) for q, t in queries.items()}, qrels),
+        "ours": evaluate({q: ours.search(t) for q, t in queries.items()}, qrels),
+    }
+
+
+def bench_related(shared: Path, tmp: Path, sample: int) -> dict[str, tuple[float, float]]:
+    corpus = list(read_jsonl(shared / "corpora" / "newsgroups-20.jsonl.gz"))
+    qrels = read_qrels(shared / "eval" / "newsgroups-related-train.tsv")
+    number = {str(raw["id"]): n for n, raw in enumerate(corpus)}
+    query_ids = sorted(q for q in qrels if q in number)
+    step = max(1, len(query_ids) // sample)
+    query_ids = query_ids[::step][:sample]
+    ours, base = Ours(tmp / "ours", corpus), Baseline(tmp / "base", corpus)
+    return {
+        "baseline": evaluate({q: base.related(q) for q in query_ids}, qrels),
+        "ours": evaluate({q: ours.related(number[q]) for q in query_ids}, qrels),
+    }
+
+
+def render(
+    results: dict[str, dict[str, tuple[float, float]]],
+    related: dict[str, tuple[float, float]] | None,
+    note: str,
+) -> str:
+    lines = [
+        "| collection | baseline nDCG@10 | ours nDCG@10 | baseline MRR@10 | ours MRR@10 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['baseline'][0]:.4f} | {r['ours'][0]:.4f} | {r['baseline'][1]:.4f} | {r['ours'][1]:.4f} |"
+        )
+    avg = {
+        k: tuple(sum(r[k][i] for r in results.values()) / len(results) for i in (0, 1))
+        for k in ("baseline", "ours")
+    }
+    lines.append(
+        f"| **average** | {avg['baseline'][0]:.4f} | {avg['ours'][0]:.4f} | {avg['baseline'][1]:.4f} | {avg['ours'][1]:.4f} |"
+    )
+    gain = (avg["ours"][0] / avg["baseline"][0] - 1) * 100 if avg["baseline"][0] else 0.0
+    lines.append("")
+    lines.append(f"Average nDCG@10 gain over the baseline: **{gain:+.1f}%**.")
+    if related:
+        lines += [
+            "",
+            "| related posts (newsgroups threads) | nDCG@10 | MRR@10 |",
+            "| --- | ---: | ---: |",
+            f"| baseline `more_like(body)` | {related['baseline'][0]:.4f} | {related['baseline'][1]:.4f} |",
+            f"| ours `SearchIndex.related` | {related['ours'][0]:.4f} | {related['ours'][1]:.4f} |",
+        ]
+    return "\n".join(lines) + "\n\n" + note
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--related-sample", type=int, default=400, help="related-post queries to judge (0: skip)"
+    )
+    parser.add_argument("--only", nargs="*", default=list(COLLECTIONS))
+    parser.add_argument(
+        "--no-write", action="store_true", help="print, don't update docs/benchmarks.md"
+    )
+    args = parser.parse_args()
+    shared = shared_dir()
+    if shared is None:
+        print(
+            "relevance: ../shared (or $INKWELL_SHARED) is not present; nothing to evaluate. Skipping."
+        )
+        return 0
+    started = time.perf_counter()
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.only:
+            if (shared / "eval" / name).is_dir():
+                results[name] = bench_collection(shared / "eval" / name, Path(tmp) / name)
+                print(name, results[name], flush=True)
+        related = None
+        if args.related_sample:
+            related = bench_related(shared, Path(tmp) / "related", args.related_sample)
+            print("related", related, flush=True)
+    note = (
+        f"Measured by `bench/relevance.py` on {datetime.now(UTC):%Y-%m-%d} in {time.perf_counter() - started:.0f} s. "
+        "Baseline: Whoosh defaults (BM25F, StemmingAnalyzer, title + body, OR of the query words; "
+        "`more_like` on the body for related posts). "
+        f"Related posts: {args.related_sample} thread-starting posts sampled evenly from the judged train split."
+    )
+    text = render(results, related, note)
+    print(text)
+    if not args.no_write:
+        write_section("Search relevance", text + "\n\n" + TUNING_NOTES)
+    return 0
+
+
+TUNING_NOTES = """\
+What the tuning is (general choices, the same for every collection; no per-collection settings):
+see the "how" list maintained in this section by hand below the table when it changes."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Library-level speed benchmark: 100,000 posts, build time and search/suggest/related latency.
+
+    .venv/bin/python bench/search_speed.py [--docs 100000] [--no-write]
+
+Posts come from ../shared/corpora: all of 20 Newsgroups and Debian package descriptions, and,
+to reach the target size, extra posts made by joining the title of one post with the bodies
+of two others. Results go to the "Search library speed" section of docs/benchmarks.md.
+"""
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.relevance import read_jsonl
+from bench.report import shared_dir, write_section
+from search import SearchDocument, SearchIndex, SearchQuery
+
+START = datetime(2015, 1, 1, tzinfo=UTC)
+_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def load_raw(shared: Path) -> list[dict[str, Any]]:
+    raw = list(read_jsonl(shared / "corpora" / "newsgroups-20.jsonl.gz"))
+    raw += list(read_jsonl(shared / "corpora" / "debian-packages.jsonl.gz"))
+    return raw
+
+
+def generate(raw: list[dict[str, Any]], total: int) -> Iterator[SearchDocument]:
+    rng = random.Random(7)
+    for n in range(total):
+        if n < len(raw):
+            item = raw[n]
+            title, body = str(item.get("title") or ""), str(item.get("body") or "")
+        else:  # synthetic: title of one post + bodies of two others
+            a, b, c = (raw[rng.randrange(len(raw))] for _ in range(3))
+            title = str(a.get("title") or "")
+            body = f"{b.get('body') or ''}\n\n{c.get('body') or ''}"
+            item = a
+        tags = tuple(
+            re.sub(r"[^a-z0-9-]+", "-", str(t).lower()) for t in (item.get("tags") or ())[:5]
+        )
+        author = re.sub(r"[^a-z0-9]+", "-", str(item.get("author") or "anon").lower())[:40]
+        yield SearchDocument(
+            post_id=n + 1, slug=f"p-{n + 1}", title=title, excerpt=body[:200], content=body,
+            tags=tags, tag_names=tags, author=author, author_name=author,
+            published_at=START + timedelta(minutes=n * 50), updated_at=START,
+        )  # fmt: skip
+
+
+def query_mix(raw: list[dict[str, Any]], per_kind: int) -> dict[str, list[str]]:
+    rng = random.Random(11)
+    titles = [str(r.get("title") or "") for r in raw]
+    words = sorted({w.lower() for t in titles[:20000] for w in _WORD.findall(t)})
+    rng.shuffle(words)
+    mix: dict[str, list[str]] = {
+        "single word": words[:per_kind],
+        "2-3 words": [],
+        "phrase": [],
+        "prefix": [],
+    }
+    seen: set[str] = set()
+    while min(len(v) for v in mix.values()) < per_kind:
+        t = [w.lower() for w in _WORD.findall(rng.choice(titles))]
+        if len(t) < 3:
+            continue
+        i = rng.randrange(len(t) - 1)
+        for kind, q in (
+            ("2-3 words", " ".join(rng.sample(t, rng.choice((2, 3))))),
+            ("phrase", f'"{t[i]} {t[i + 1]}"'),
+            ("prefix", t[i][: rng.choice((3, 4, 5))] + "*"),
+        ):
+            if len(mix[kind]) < per_kind and q not in seen:
+                seen.add(q)
+                mix[kind].append(q)
+    return mix
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=50, help="queries per kind")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    shared = shared_dir()
+    if shared is None:
+        print(
+            "search_speed: ../shared (or $INKWELL_SHARED) is not present; no corpus to index. Skipping."
+        )
+        return 0
+    raw = load_raw(shared)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        index = SearchIndex.rebuild(Path(tmp) / "ix", generate(raw, args.docs), {}, progress=None)
+        build_s = time.perf_counter() - t0
+        print(f"built {index.doc_count()} docs in {build_s:.1f} s", flush=True)
+        t0 = time.perf_counter()
+        index.search(SearchQuery(q="warmup"))
+        first_ms = (time.perf_counter() - t0) * 1000
+        mix = query_mix(raw, args.queries)
+        rows = []
+        every: list[float] = []
+        for kind, queries in mix.items():
+            times = [timed(lambda q=q: index.search(SearchQuery(q=q))) for q in queries]  # type: ignore[misc]
+            every += times
+            rows.append((kind, statistics.median(times), pct(times, 95)))
+            print(kind, rows[-1], flush=True)
+        rng = random.Random(3)
+        prefixes = [
+            q.rstrip("*")[: rng.choice((2, 3, 4, 5))] for q in mix["prefix"] + mix["single word"]
+        ]
+        suggest = [timed(lambda p=p: index.suggest(p)) for p in prefixes]  # type: ignore[misc]
+        ids = [rng.randrange(1, args.docs + 1) for _ in range(100)]
+        related = [timed(lambda i=i: index.related(i)) for i in ids]  # type: ignore[misc]
+        index.close()
+    lines = [
+        f"{args.docs:,} posts: all 20 Newsgroups (18,846) + Debian package descriptions (64,512) posts, "
+        "the rest generated by joining one post's title with two other posts' bodies. "
+        f"Measured by `bench/search_speed.py` on {datetime.now(UTC):%Y-%m-%d}, one process, "
+        "one thread, on a shared 2-core machine.",
+        "",
+        "| measure | result | target |",
+        "| --- | ---: | ---: |",
+        f"| full rebuild (`SearchIndex.rebuild`) | {build_s:.0f} s | ≤ 180 s |",
+        f"| first search after open (loads per-segment columns) | {first_ms:.0f} ms | |",
+        f"| search p50, all {len(every)} queries | {statistics.median(every):.1f} ms | ≤ 10 ms |",
+        f"| search p95, all queries | {pct(every, 95):.1f} ms | ≤ 50 ms |",
+    ]
+    lines += [
+        f"| search p50 / p95, {kind} | {p50:.1f} / {p95:.1f} ms | |" for kind, p50, p95 in rows
+    ]
+    lines += [
+        f"| suggest p95 ({len(suggest)} prefixes of 2-5 letters) | {pct(suggest, 95):.1f} ms | ≤ 20 ms |",
+        f"| related p50 (100 random posts) | {statistics.median(related):.1f} ms | ≤ 15 ms |",
+        "",
+        "Search latency includes the total count, facets over the whole matching set and highlights.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section("Search library speed", text + "\n\n" + DESIGN_NOTES)
+    return 0
+
+
+DESIGN_NOTES = """\
+Design choices for speed (see search/):
+- Completion is served from an edge n-gram field over titles (`complete`) plus a title word
+  list (`title_words`), never from prefix queries on the body.
+- `word*` prefixes are expanded to the 24 most frequent matching terms, not to every term.
+- Visibility, date ranges, date sorting and facets use per-segment arrays decoded once from
+  columns (segments are immutable), so no range queries or stored-field loads per hit.
+- One searcher per thread, replaced only when `up_to_date()` is false."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
