@@ -10,8 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.comments.models import Comment, CommentStatus
 from api.comments.presenters import avatar_url
+from api.comments.schemas import CommentPublic
 from api.db import utcnow
 from api.posts.models import Post, PostStatus
+from api.posts.schemas import Page
 from api.text.markdown import render_comment_html
 from api.users.models import Role, User
 from tests.factories import auth, make_comment, make_post, make_user
@@ -73,6 +75,7 @@ class TestListPostComments:
         assert top["replies"][0]["replies"][0]["content_html"] == "<p>nested</p>\n"
         assert top["replies"][0]["parent_id"] == first.id
         assert set(top) == {"id", "parent_id", "author", "content_html", "created_at", "replies"}
+        Page[CommentPublic].model_validate(body)  # the declared response model holds
         assert top["author"] == {
             "name": first.author_name, "url": None, "avatar_url": avatar_url(first.author_email),
             "is_registered": False, "username": None,
@@ -117,12 +120,24 @@ class TestListPostComments:
         assert r.headers["content-type"] == "application/problem+json"
         assert (await client.get("/api/v1/posts/nope/comments")).status_code == 404
 
+    async def test_renamed_post_redirects(
+        self, client: httpx.AsyncClient, session: AsyncSession, post: Post, author: User
+    ) -> None:
+        old = post.slug
+        r = await client.patch(f"/api/v1/posts/{old}", json={"slug": "renamed"}, headers=auth(author))
+        assert r.status_code == 200
+        r = await client.get(f"/api/v1/posts/{old}/comments")
+        assert r.status_code == 301
+        assert r.headers["Location"] == "/api/v1/posts/renamed"
+
     async def test_registered_author_shown_with_username(
         self, client: httpx.AsyncClient, session: AsyncSession, post: Post, author: User
     ) -> None:
         r = await client.post(comments_url(post), json={"content": "Thanks all"}, headers=auth(author))
         assert r.status_code == 201
         item = (await client.get(comments_url(post))).json()["items"][0]
+        assert item["created_at"] == r.json()["created_at"]
+        assert item["created_at"].endswith("Z")
         assert item["author"] == {
             "name": "Ann Author", "url": None, "avatar_url": avatar_url("ann@example.com"),
             "is_registered": True, "username": "ann",
@@ -171,7 +186,8 @@ class TestListPostComments:
             request_conn = next(c for c, sql in statements if "reply_tree" in sql)
             counts.append(len([sql for c, sql in statements if c == request_conn
                                and not sql.startswith(("BEGIN", "ROLLBACK", "COMMIT"))]))
-        assert counts[0] == counts[1] == counts[2] <= 6
+        # The post, then the whole page of threads with its total in one recursive query.
+        assert counts[0] == counts[1] == counts[2] <= 2
         deepest = flatten(r.json()["items"][0]["replies"])
         assert len(deepest) == 4
         assert all(len(c["replies"]) <= 1 for c in deepest)
