@@ -188,7 +188,7 @@ async def load(base: str, label: str, per_page: int, *, requests: int, connectio
                   max_ms=max(latencies), errors=errors)
 
 
-def report(results: list[Result], args: argparse.Namespace) -> str:
+def report(results: list[Result], args: argparse.Namespace, load: tuple[float, float]) -> str:
     lines = [
         f"`GET /api/v1/posts/{{slug}}/comments` for a post with 200 approved comments in "
         f"{THREADS} threads of {PER_THREAD} (half nested four levels deep, half flat) and 40 "
@@ -211,7 +211,9 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         )
     cpu = platform.processor() or platform.machine()
     lines += ["", f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-              f"{datetime.now(UTC):%Y-%m-%d}. Run: `.venv/bin/python bench/comments_bench.py`."]
+              f"{datetime.now(UTC):%Y-%m-%d}; 1-minute load average {load[0]:.1f} before and "
+              f"{load[1]:.1f} after the run (server, client and anything else on the machine "
+              f"share the CPUs). Run: `.venv/bin/python bench/comments_bench.py`."]
     return "\n".join(lines)
 
 
@@ -221,6 +223,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-write", action="store_true", help="print, don't touch docs/")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="inkwell-bench-comments-"))
     try:
         url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -237,7 +240,7 @@ def main() -> None:
             ]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    body = report(results, args)
+    body = report(results, args, (load_before, os.getloadavg()[0]))
     print(body)
     if not args.no_write:
         write_section("Comments", body)
