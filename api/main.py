@@ -84,11 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             async with request.app.state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-            status["search"] = await request.app.state.search.status()
         except Exception as exc:  # report, don't crash: this is what health checks are for
             log.warning("health check: database unreachable: %s", exc)
             status.update(status="degraded", database="unreachable")
-        return JSONResponse(status, status_code=200 if status["status"] == "ok" else 503)
+            return JSONResponse(status, status_code=503)
+        try:
+            status["search"] = await request.app.state.search.status()
+        except Exception as exc:
+            log.warning("health check: search index unreadable: %s", exc)
+            status["search"] = {"status": "error", "detail": "the search index could not be read"}
+        return JSONResponse(status)
 
     @app.get("/", tags=["meta"], include_in_schema=False)
     async def index() -> dict[str, str]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +29,7 @@ async def has_content(session: AsyncSession) -> bool:
 
 async def load_demo(session: AsyncSession, content_path: Path = CONTENT) -> dict[str, int]:
     """Create the demo authors, posts and comment threads; flushes, the caller commits."""
-    content = json.loads(content_path.read_text(encoding="utf-8"))
+    content = json.loads(await anyio.Path(content_path).read_text(encoding="utf-8"))
     users: dict[str, User] = {}
     for raw in content["authors"]:
         existing = (await session.exec(select(User).where(User.username == raw["username"]))).first()

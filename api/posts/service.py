@@ -132,7 +132,7 @@ async def comment_counts(session: AsyncSession, post_ids: Sequence[int]) -> dict
         .where(col(Comment.post_id).in_(post_ids), Comment.status == CommentStatus.approved)
         .group_by(col(Comment.post_id))
     )
-    return {post_id: n for post_id, n in (await session.exec(statement)).all()}
+    return dict((await session.exec(statement)).all())
 
 
 def _excerpt(content_html: str) -> str:
@@ -293,5 +293,5 @@ async def count_public_by_author(session: AsyncSession, author_ids: Sequence[int
         .where(col(Post.author_id).in_(author_ids), is_public_clause(utcnow()))
         .group_by(col(Post.author_id))
     )
-    return {author_id: n for author_id, n in (await session.exec(statement)).all()}
+    return dict((await session.exec(statement)).all())
 

@@ -8,7 +8,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,8 +24,16 @@ from api.posts.models import Post
 from api.posts.presenters import post_summaries
 from api.posts.schemas import PostSummary
 from api.searching.schemas import (
-    Completion, DraftText, Facets, FacetValue, Highlights, Reasons, RelatedPost, SearchItem,
-    SearchResults, SearchSort,
+    Completion,
+    DraftText,
+    Facets,
+    FacetValue,
+    Highlights,
+    Reasons,
+    RelatedPost,
+    SearchItem,
+    SearchResults,
+    SearchSort,
 )
 from api.searching.service import SearchService
 from api.text.slugs import slugify

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.errors import Problem
 from api.searching import sync
 from api.settings import Settings
-from search import IndexerLock, SearchIndex, layout
+from search import IndexerLock, IndexUnavailable, SearchIndex, layout
 
 log = logging.getLogger("inkwell.search")
 T = TypeVar("T")
@@ -37,17 +37,27 @@ class SearchUnavailable(Problem):
 class SyncLock:
     """Held while reading the sync state and applying a batch, and by a rebuild until its swap,
     so a rebuild from another process never has its state overwritten by a stale one.
-    `acquire` blocks: call it from a thread in async code."""
+    In async code use `acquire_async`."""
 
     def __init__(self, index_dir: Path) -> None:
         self.file = index_dir / "sync.lock"
         self.fd: int | None = None
 
-    def acquire(self) -> None:
+    def acquire(self, blocking: bool = True) -> bool:
         self.file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
         self.fd = fd
+        return True
+
+    async def acquire_async(self) -> None:
+        """Wait for the lock without a thread, so cancelling the waiter can never leak it."""
+        while not self.acquire(blocking=False):  # noqa: ASYNC110 - a file lock has no event
+            await asyncio.sleep(0.05)
 
     def release(self) -> None:
         if self.fd is not None:
@@ -110,16 +120,21 @@ class SearchService:
         return self.lock.held
 
     async def _open_as_indexer(self) -> None:
-        index = await anyio.to_thread.run_sync(SearchIndex.open, self.dir)
-        reason = index.rebuild_reason
-        if reason is None:
+        reason: str | None = None
+        index: SearchIndex | None = None
+        try:
+            index = await anyio.to_thread.run_sync(SearchIndex.open_existing, self.dir)
+        except IndexUnavailable as exc:
+            reason = exc.reason
+        if index is not None:
             state = sync.SyncState.from_index(await anyio.to_thread.run_sync(index.sync_state))
             age_hours = (time.time() - state.synced_at) / 3600
             if state.synced_at and age_hours > self.settings.outbox_retention_hours:
                 reason = f"index is {age_hours:.0f} h behind, past the change-log retention"
+                index.close()
         if reason is not None:
+            # Built into a fresh generation: readers keep the old one (if any) until the swap.
             log.warning("search index will be rebuilt from the database: %s", reason)
-            index.close()
             index = await self.rebuild()
         self.index = index
 
@@ -132,13 +147,11 @@ class SearchService:
         return index
 
     async def _open_as_reader(self) -> None:
-        if layout.read_current(self.dir) is None:
-            return  # the indexer has not created it yet
-        index = await anyio.to_thread.run_sync(SearchIndex.open, self.dir)
-        if index.rebuild_reason is not None:  # damaged: leave it to the indexer
-            index.close()
-            return
-        self.index = index
+        """Readers never create or replace an index: that is the indexer's job."""
+        try:
+            self.index = await anyio.to_thread.run_sync(SearchIndex.open_existing, self.dir)
+        except IndexUnavailable as exc:
+            log.debug("search index not readable yet: %s", exc.reason)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -180,7 +193,7 @@ class SearchService:
         total = 0
         while True:
             lock = SyncLock(self.dir)
-            await anyio.to_thread.run_sync(lock.acquire)
+            await lock.acquire_async()
             try:
                 async with self.make_session() as session:
                     state = sync.SyncState.from_index(await anyio.to_thread.run_sync(index.sync_state))
@@ -214,7 +227,21 @@ class SearchService:
         index = self.index
         if index is None:
             raise SearchUnavailable("The search index is being built; try again in a moment.")
-        return await anyio.to_thread.run_sync(fn, index)
+        try:
+            return await anyio.to_thread.run_sync(fn, index)
+        except (OSError, ValueError) as exc:
+            # A rebuild in another process may have swapped the folder and removed the files
+            # this reader had open: follow the new generation once, then give up loudly.
+            if self.is_indexer or layout.read_current(self.dir) is None:
+                raise
+            log.info("search index changed under this reader (%r); reopening", exc)
+            try:
+                fresh = await anyio.to_thread.run_sync(SearchIndex.open_existing, self.dir)
+            except IndexUnavailable:
+                raise SearchUnavailable("The search index is being rebuilt; try again soon.") from exc
+            self.index, old = fresh, index
+            old.close()
+            return await anyio.to_thread.run_sync(fn, fresh)
 
     async def status(self) -> dict[str, Any]:
         if self.index is None:
