@@ -7,6 +7,7 @@ server when it serves the demo frontend):
     {site}/posts/{slug}           a post; its comments are `#comment-{id}` on that page
     {site}/tags/{slug}            posts with a tag
     {site}/authors/{username}     posts by an author
+    {site}/search?q=...           search results
 
 Entry ids are `tag:` URIs (RFC 4151) built from the database id, so they survive a slug rename
 and a reader never sees a renamed post as new.
@@ -46,6 +47,10 @@ class SiteLinks:
 
     def author(self, username: str) -> str:
         return self.absolute(f"authors/{quote(username)}")
+
+    def search(self, query_string: str) -> str:
+        """The search page for an already encoded query string."""
+        return self.absolute("search" + (f"?{query_string}" if query_string else ""))
 
     def entry_id(self, kind: str, item_id: int, created_at: datetime) -> str:
         host = urlsplit(self.base).hostname or "localhost"

@@ -6,6 +6,7 @@ Every feed comes as RSS 2.0 (`feed.xml`), Atom (`atom.xml`) and JSON Feed 1.1 (`
     /tags/{slug}/feed.xml            ... with a tag
     /authors/{username}/feed.xml     ... by an author
     /posts/{slug}/comments/feed.xml  the newest approved comments of a post
+    /search/feed.xml?q=...           the newest public posts matching a search (saved search)
     /sitemap.xml                     public posts, tags and authors; an index of
     /sitemaps/{n}.xml                pages when there are too many URLs for one file
 """
@@ -15,16 +16,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from api.db import SessionDep
+from api.db import SessionDep, utcnow
 from api.errors import NotFound, Problem
 from api.feeds import service as feed_service
 from api.feeds import sitemap
-from api.feeds.documents import Feed, comment_entry, post_feed
+from api.feeds.documents import FEED_SIZE, Feed, comment_entry, post_feed
 from api.feeds.links import SiteLinks
 from api.feeds.responses import FORMATS, XML, FeedFormat, document_response, feed_response
 from api.posts import service as post_service
 from api.posts.dependencies import SlugPath
 from api.posts.errors import PostMoved
+from api.searching.filters import QText, SearchFiltersDep
+from api.searching.service import SearchService
 from api.settings import Settings
 from api.tags import service as tag_service
 from api.users import service as user_service
@@ -112,6 +115,27 @@ async def comment_feed(request: Request, session: SessionDep, slug: SlugPath) ->
     )
 
 
+async def search_feed(
+    request: Request, session: SessionDep, filters: SearchFiltersDep, q: QText = ""
+) -> Feed:
+    """A saved search: the newest matches first, so a reader can follow a topic."""
+    query = filters.query(q, page=1, per_page=FEED_SIZE, sort="newest", now=utcnow())
+    search: SearchService = request.app.state.search
+    result = await search.read(lambda index: index.search(query))
+    posts = await feed_service.public_posts(session, [hit.post_id for hit in result.hits])
+    links, site = _links(request), _settings(request).site_title
+    topic = f"“{q.strip()}”" if q.strip() else "all posts"
+    query_string = f"?{request.url.query}" if request.url.query else ""
+    return post_feed(
+        posts,
+        links=links,
+        title=f"{site}: search for {topic}",
+        description=f"The newest posts matching {topic} on {site}.",
+        home_url=links.search(request.url.query),
+        self_url=links.absolute(request.url.path) + query_string,
+    )
+
+
 def _feed_endpoint(
     fmt: FeedFormat, load: Callable[..., Awaitable[Feed]]
 ) -> Callable[..., Awaitable[Response]]:
@@ -128,14 +152,18 @@ def _responses(media_type: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-_FEEDS: tuple[tuple[str, str, Callable[..., Awaitable[Feed]], str], ...] = (
-    ("site", "", site_feed, "The newest public posts"),
-    ("tag", "/tags/{slug}", tag_feed, "The newest public posts with a tag"),
-    ("author", "/authors/{username}", author_feed, "The newest public posts by an author"),
-    ("comments", "/posts/{slug}/comments", comment_feed, "The newest approved comments of a post"),
+_NOT_FOUND: dict[int | str, Any] = {404: {"description": "No such tag, author or post"}}
+_FEEDS: tuple[tuple[str, str, Callable[..., Awaitable[Feed]], str, dict[int | str, Any]], ...] = (
+    ("site", "", site_feed, "The newest public posts", {}),
+    ("tag", "/tags/{slug}", tag_feed, "The newest public posts with a tag", _NOT_FOUND),
+    ("author", "/authors/{username}", author_feed, "The newest public posts by an author", _NOT_FOUND),
+    ("comments", "/posts/{slug}/comments", comment_feed, "The newest approved comments of a post",
+     _NOT_FOUND),
+    ("search", "/search", search_feed, "The newest public posts matching a search",
+     {503: {"description": "The search index is being built"}}),
 )
 
-for _scope, _prefix, _load, _summary in _FEEDS:
+for _scope, _prefix, _load, _summary, _errors in _FEEDS:
     for _fmt in FORMATS:
         router.add_api_route(
             f"{_prefix}/{_fmt.filename}",
@@ -144,10 +172,7 @@ for _scope, _prefix, _load, _summary in _FEEDS:
             name=f"{_scope}_feed_{_fmt.name}",
             summary=f"{_summary} ({_fmt.media_type})",
             response_class=Response,
-            responses={
-                **_responses(_fmt.media_type),
-                **({404: {"description": "No such tag, author or post"}} if _prefix else {}),
-            },
+            responses={**_responses(_fmt.media_type), **_errors},
         )
 
 

@@ -1,8 +1,10 @@
 """What feeds and the sitemap read: public posts and approved comments, a fixed number of queries."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +27,17 @@ async def latest_posts(
         session, viewer=None, offset=0, limit=FEED_SIZE, tag=tag, author=author
     )
     return posts
+
+
+async def public_posts(session: AsyncSession, ids: Sequence[int]) -> list[Post]:
+    """The posts among `ids` that are public now, in the order of `ids` (a lagging index may
+    still name a post that was unpublished or deleted since)."""
+    if not ids:
+        return []
+    statement = select(Post).where(col(Post.id).in_(ids), post_service.is_public_clause(utcnow()))
+    statement = statement.options(selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
+    found = {post.id: post for post in (await session.exec(statement)).all()}
+    return [found[i] for i in ids if i in found]
 
 
 async def latest_comments(session: AsyncSession, post_id: int) -> list[Comment]:

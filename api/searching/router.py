@@ -8,8 +8,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +21,7 @@ from api.posts.dependencies import PostBySlug
 from api.posts.models import Post
 from api.posts.presenters import post_summaries
 from api.posts.schemas import PostSummary
+from api.searching.filters import QText, SearchFiltersDep
 from api.searching.schemas import (
     Completion,
     DraftText,
@@ -37,7 +36,7 @@ from api.searching.schemas import (
 )
 from api.searching.service import SearchService
 from api.text.slugs import slugify
-from search import RelatedHit, SearchIndex, SearchQuery
+from search import RelatedHit, SearchIndex
 
 router = APIRouter(tags=["search"])
 
@@ -63,32 +62,18 @@ async def _public_posts(session: SessionDep, ids: Sequence[int]) -> dict[int, Po
     return {s.id: s for s in post_summaries(posts, counts)}
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, dtime.min, tzinfo=UTC)
-
-
 @router.get("/search", response_model=SearchResults, responses=_UNAVAILABLE)
 async def search(
     request: Request,
     session: SessionDep,
-    q: Annotated[str, Query(max_length=500, description=(
-        'Words (all preferred, most accepted), "exact phrases", -excluded, OR, and the field '
-        "prefixes title:, tag:, author:. Malformed queries are read as plain words."))] = "",
+    filters: SearchFiltersDep,
+    q: QText = "",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=50)] = 10,
-    tag: Annotated[list[str], Query(max_length=10, description="Tag slugs (all must match).")] = [],  # noqa: B006
-    author: Annotated[str | None, Query(max_length=40, description="A username.")] = None,
-    after: Annotated[date | None, Query(description="Published on or after this day.")] = None,
-    before: Annotated[date | None, Query(description="Published on or before this day.")] = None,
     sort: SearchSort = "relevance",
 ) -> SearchResults:
     """Full-text search over published posts, with highlights, facets and "did you mean"."""
-    query = SearchQuery(
-        q=q, page=page, per_page=per_page, tags=tuple(t[:60] for t in tag), author=author,
-        after=_day_start(after) if after else None,
-        before=_day_start(before) + timedelta(days=1) - timedelta(seconds=1) if before else None,
-        sort=sort, now=utcnow(),
-    )
+    query = filters.query(q, page=page, per_page=per_page, sort=sort, now=utcnow())
     result = await _service(request).read(lambda index: index.search(query))
     posts = await _public_posts(session, [hit.post_id for hit in result.hits])
     items = [
