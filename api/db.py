@@ -107,10 +107,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except Exception:
             await session.rollback()
             raise
-    # Change-log rows of this transaction are committed now: wake the indexer if it lives here.
-    search = getattr(request.app.state, "search", None)
-    if search is not None and request.method in _WRITE_METHODS:
-        search.notify()
+    # Change-log rows of this transaction are committed now: wake the indexer if it lives here,
+    # and stop serving responses cached before the write.
+    if request.method in _WRITE_METHODS:
+        state = request.app.state
+        if (versions := getattr(state, "content_version", None)) is not None:
+            versions.wrote()
+        if (search := getattr(state, "search", None)) is not None:
+            search.notify()
 
 
 # "function" scope: the commit happens before the response is sent, so a client never gets a

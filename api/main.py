@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.authors.router import router as authors_router
+from api.caching import ContentVersion, PublicCacheMiddleware
 from api.comments.router import router as comments_router
 from api.db import create_engine, make_sessionmaker
 from api.errors import add_exception_handlers
@@ -57,9 +58,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rate_limiter = RateLimiter(engine, settings.redis_url)
         app.state.search = SearchService(settings, app.state.make_session)
         await app.state.search.start()
+        if settings.response_cache:
+            app.state.content_version = ContentVersion(
+                app.state.make_session, settings.content_version_poll_seconds
+            )
+            await app.state.content_version.start()
         try:
             yield
         finally:
+            if settings.response_cache:
+                await app.state.content_version.stop()
             await app.state.search.stop()
             await app.state.rate_limiter.close()
             await engine.dispose()
@@ -108,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
 
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(PublicCacheMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     outbox_retention_hours: float = Field(default=72.0, gt=0)
     search_enabled: bool = True
 
+    # Anonymous GET responses are cached per worker and validated against the content version,
+    # which every worker polls this often (the bound on cross-worker staleness).
+    response_cache: bool = True
+    content_version_poll_seconds: float = Field(default=0.1, gt=0)
+
     @field_validator("cors_origins", "comment_blocklist", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:

@@ -18,6 +18,7 @@ from api.comments.presenters import CommentRow, ThreadRow
 from api.comments.schemas import CommentCreate, CommentUpdate
 from api.comments.spam import initial_status
 from api.errors import Forbidden, NotFound, Unprocessable
+from api.posts.indexing import record_change
 from api.posts.models import Post
 from api.settings import Settings
 from api.text.markdown import render_comment_html
@@ -207,6 +208,8 @@ async def create_comment(
     )
     session.add(comment)
     await session.flush()
+    if status == CommentStatus.approved:  # the post's public comment count changed
+        await record_change(session, post.id)
     return comment
 
 
@@ -285,6 +288,7 @@ async def update_comment(
     comment.updated_at = now
     session.add(comment)
     await session.flush()
+    await record_change(session, comment.post_id)
     return comment
 
 
@@ -294,6 +298,7 @@ async def delete_comment(session: AsyncSession, *, comment: Comment, post: Post,
         raise Forbidden("Only moderators of this post may delete its comments.")
     await session.delete(comment)
     await session.flush()
+    await record_change(session, comment.post_id)
 
 
 async def find_post(session: AsyncSession, slug: str) -> Post:

@@ -1,5 +1,7 @@
 """The bridge from posts to the search index: change-log rows and search documents."""
 
+from collections.abc import Iterable
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.posts.models import Post, SearchChange
@@ -8,8 +10,17 @@ from search.documents import SearchDocument
 
 
 async def record_change(session: AsyncSession, post_id: int) -> None:
-    """Append a change-log row in the caller's transaction (committed or rolled back with it)."""
-    session.add(SearchChange(post_id=post_id))
+    """Append a change-log row in the caller's transaction (committed or rolled back with it).
+
+    Anything that changes how a post looks to the public records one: its own edits, and
+    comment or author changes that show in it. The log drives the search index and the
+    content version that validates cached responses (api/caching.py).
+    """
+    await record_changes(session, [post_id])
+
+
+async def record_changes(session: AsyncSession, post_ids: Iterable[int]) -> None:
+    session.add_all([SearchChange(post_id=post_id) for post_id in post_ids])
     await session.flush()
 
 

@@ -3,6 +3,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import Conflict, NotFound
+from api.posts.indexing import record_changes
+from api.posts.models import Post
 from api.users.models import User
 from api.users.schemas import UserCreate, UserUpdate
 from api.users.security import hash_password, verify_password
@@ -45,6 +47,7 @@ async def create_user(session: AsyncSession, *, user_in: UserCreate) -> User:
 
 async def update_user(session: AsyncSession, *, user: User, user_in: UserUpdate) -> User:
     changes = user_in.model_dump(exclude_unset=True)
+    shown_in_posts = {"display_name", "avatar_url"} & changes.keys()
     password = changes.pop("password", None)
     if password:
         user.password_hash = hash_password(password)
@@ -54,4 +57,7 @@ async def update_user(session: AsyncSession, *, user: User, user_in: UserUpdate)
         setattr(user, field, str(value) if field in ("avatar_url", "email") and value else value)
     session.add(user)
     await session.flush()
+    if shown_in_posts:  # posts show the author's name and avatar: re-index them
+        post_ids = (await session.exec(select(Post.id).where(Post.author_id == user.id))).all()
+        await record_changes(session, [i for i in post_ids if i is not None])
     return user

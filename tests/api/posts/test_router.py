@@ -96,8 +96,11 @@ class TestListPosts:
             if i % 3 == 0:
                 await make_comment(session, post=post)
         counts = []
-        # A second app whose indexer sleeps, so only the request's own queries are counted.
-        async with running_app(settings, indexer_poll_seconds=3600) as app, httpx.AsyncClient(
+        # A second app whose indexer sleeps and with no response cache, so only the
+        # uncached request's own queries are counted.
+        async with running_app(
+            settings, indexer_poll_seconds=3600, response_cache=False
+        ) as app, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t"
         ) as client:
             await client.get("/health")

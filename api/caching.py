@@ -1,0 +1,169 @@
+"""A shared-nothing cache of anonymous GET responses, kept correct across workers.
+
+Every worker polls one cheap query, the content version: the newest change-log sequence
+(every post write appends one, and so do comment and author changes that show in posts)
+and the next moment a scheduled post becomes public. A cached response is served only while
+the version it was made under is still current, so a write on any worker or machine
+invalidates every worker's entries within one poll interval, and a write on this worker
+invalidates them at once.
+"""
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.db import utcnow
+from api.posts.models import Post, PostStatus, SearchChange
+
+log = logging.getLogger("inkwell.cache")
+
+# Anonymous reads of these are cached. Search and related posts depend on the index too,
+# and author pages on profiles, so they are left out.
+CACHED_PREFIXES = ("/api/v1/posts", "/api/v1/tags", "/feed.", "/atom.xml", "/sitemap",
+                   "/sitemaps/", "/tags/", "/posts/")
+UNCACHED_SUFFIXES = ("/related",)
+MAX_BODY = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Version:
+    seq: int
+    next_due: datetime | None  # when the next scheduled post becomes public
+
+
+class ContentVersion:
+    """Polls the content version; `local_writes` counts this worker's own commits."""
+
+    def __init__(self, make_session: async_sessionmaker[AsyncSession], interval: float) -> None:
+        self.make_session = make_session
+        self.interval = interval
+        self.current: Version | None = None
+        self.local_writes = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.refresh()
+        self._task = asyncio.create_task(self._run(), name="inkwell-content-version")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def refresh(self) -> None:
+        now = utcnow()
+        async with self.make_session() as session:
+            seq = (await session.exec(select(func.max(SearchChange.seq)))).one()
+            due = (await session.exec(
+                select(func.min(Post.published_at)).where(
+                    col(Post.status) != PostStatus.draft, col(Post.published_at) > now)
+            )).one()
+        self.current = Version(int(seq or 0), due)
+
+    def wrote(self) -> None:
+        """This worker committed a change: nothing cached before it may be served again."""
+        self.local_writes += 1
+        self.current = None
+
+    def usable(self) -> Version | None:
+        version = self.current
+        if version is None or (version.next_due is not None and utcnow() >= version.next_due):
+            return None
+        return version
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away for a moment: serve uncached
+                self.current = None
+                log.warning("content version poll failed: %s", exc)
+
+
+@dataclass
+class Entry:
+    version: Version
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: str | None
+
+
+class PublicCacheMiddleware:
+    def __init__(self, app: ASGIApp, size: int = 2048) -> None:
+        self.app = app
+        self.size = size
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return False
+        path: str = scope["path"]
+        if not path.startswith(CACHED_PREFIXES) or path.endswith(UNCACHED_SUFFIXES):
+            return False
+        return "authorization" not in Headers(scope=scope)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        versions: ContentVersion | None = getattr(scope["app"].state, "content_version", None) \
+            if "app" in scope else None
+        if versions is None or not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
+        version = versions.usable()
+        entry = self.entries.get(key)
+        if entry is not None and version is not None and entry.version == version:
+            self.entries.move_to_end(key)
+            await self._serve(scope, send, entry)
+            return
+        writes_before = versions.local_writes
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        if (start is None or start["status"] != 200 or version is None or len(body) > MAX_BODY
+                or versions.local_writes != writes_before or versions.usable() != version):
+            return
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"x-request-id"]
+        etag = Headers(raw=headers).get("etag")
+        self.entries[key] = Entry(version, 200, headers, body, etag)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    async def _serve(self, scope: Scope, send: Send, entry: Entry) -> None:
+        match = Headers(scope=scope).get("if-none-match")
+        if entry.etag and match and entry.etag in {t.strip().removeprefix("W/") for t in match.split(",")}:
+            headers = [(k, v) for k, v in entry.headers
+                       if k.lower() not in (b"content-length", b"content-type")]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": entry.status,
+                    "headers": list(entry.headers)})
+        await send({"type": "http.response.body", "body": entry.body})
+
+

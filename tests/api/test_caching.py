@@ -1,0 +1,101 @@
+"""The anonymous response cache never serves what a write (on any worker) has changed."""
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api import caching
+from api.db import utcnow
+from api.posts import service as post_service
+from api.posts.models import PostStatus
+from api.settings import Settings
+from tests.conftest import running_app
+from tests.factories import auth, make_post, make_user
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def titles(client: httpx.AsyncClient, **headers: str) -> list[str]:
+    r = await client.get("/api/v1/posts", headers=headers)
+    assert r.status_code == 200
+    return [p["title"] for p in r.json()["items"]]
+
+
+async def test_a_hit_runs_no_query_and_keeps_etags(app: FastAPI, client: httpx.AsyncClient,
+                                                  session: AsyncSession) -> None:
+    ann = await make_user(session)
+    await make_post(session, author=ann, title="Cached")
+    await app.state.content_version.refresh()
+    first = await client.get("/api/v1/posts")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    second = await client.get("/api/v1/posts")
+    not_modified = await client.get("/api/v1/posts", headers={"If-None-Match": first.headers["ETag"]})
+    event.remove(engine, "before_cursor_execute", count)
+    assert second.content == first.content
+    assert second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["X-Request-ID"] != first.headers["X-Request-ID"]
+    assert not_modified.status_code == 304
+    assert [s for s in statements if "search_change" not in s and "min(post.published_at)" not in s] == []
+
+
+async def test_a_write_here_shows_at_once(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    ann = await make_user(session)
+    post = await make_post(session, author=ann, title="Before")
+    assert await titles(client) == ["Before"]
+    assert await titles(client) == ["Before"]
+    r = await client.patch(f"/api/v1/posts/{post.slug}", json={"title": "After"}, headers=auth(ann))
+    assert r.status_code == 200
+    assert await titles(client) == ["After"]
+
+
+async def test_a_write_on_another_worker_shows_within_a_poll(
+    settings: Settings, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    ann = await make_user(session)
+    post = await make_post(session, author=ann, title="Old title")
+    assert await titles(client) == ["Old title"]
+    async with running_app(settings) as other, _client(other) as other_client:
+        r = await other_client.patch(f"/api/v1/posts/{post.slug}", json={"title": "New title"},
+                                     headers=auth(ann))
+        assert r.status_code == 200
+    deadline = asyncio.get_running_loop().time() + 2
+    while await titles(client) != ["New title"]:
+        assert asyncio.get_running_loop().time() < deadline, "stale list served too long"
+        await asyncio.sleep(settings.content_version_poll_seconds / 2)
+
+
+async def test_signed_in_requests_bypass_the_cache(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    ann = await make_user(session)
+    await make_post(session, author=ann, title="Public")
+    await make_post(session, author=ann, title="Mine", status=PostStatus.draft)
+    assert await titles(client) == ["Public"]
+    r = await client.get("/api/v1/posts", params={"status": "draft"}, headers=auth(ann))
+    assert [p["title"] for p in r.json()["items"]] == ["Mine"]
+
+
+async def test_a_scheduled_post_appears_at_its_time_without_a_write(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann = await make_user(session)
+    due = utcnow() + timedelta(hours=1)
+    await make_post(session, author=ann, title="Now")
+    await make_post(session, author=ann, title="Soon", status=PostStatus.scheduled, published_at=due)
+    await app.state.content_version.refresh()
+    assert await titles(client) == ["Now"]
+    assert await titles(client) == ["Now"]
+    for module in (post_service, caching):
+        monkeypatch.setattr(module, "utcnow", lambda: due)
+    assert await titles(client) == ["Soon", "Now"]
