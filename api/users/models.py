@@ -13,7 +13,9 @@ class Role(StrEnum):
 
 
 class UserBase(SQLModel):
-    username: str = Field(min_length=2, max_length=40, regex=r"^[A-Za-z0-9_.-]+$")
+    username: str = Field(
+        min_length=2, max_length=40, schema_extra={"pattern": r"^[A-Za-z0-9_.-]+$"}
+    )
     display_name: str = Field(min_length=1, max_length=100)
     bio: str = Field(default="", max_length=2000)
     avatar_url: str | None = Field(default=None, max_length=500)
