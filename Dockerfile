@@ -3,9 +3,11 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN pip install --no-cache-dir --upgrade pip
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY api ./api
 COPY search ./search
+# The reference frontend; setup.py copies it into the wheel (served by `inkwell serve --demo`).
+COPY examples/frontend ./examples/frontend
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # Runtime stage: only the installed wheels, run as an unprivileged user.

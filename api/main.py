@@ -17,6 +17,7 @@ from api.comments.router import router as comments_router
 from api.db import create_engine, make_sessionmaker
 from api.errors import add_exception_handlers
 from api.feeds.router import router as feeds_router
+from api.frontend import find_frontend, mount_frontend
 from api.middleware import BodyLimitMiddleware, ETagMiddleware, RequestContextMiddleware
 from api.posts.router import router as posts_router
 from api.ratelimit import RateLimiter
@@ -103,7 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status["search"] = {"status": "error", "detail": "the search index could not be read"}
         return JSONResponse(status)
 
-    @app.get("/", tags=["meta"], include_in_schema=False)
     async def index() -> dict[str, str]:
         return {
             "name": "Inkwell",
@@ -114,6 +114,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "search": f"{API_PREFIX}/search",
             "health": "/health",
         }
+
+    frontend = find_frontend() if settings.serve_frontend else None
+    if frontend is not None:
+        mount_frontend(app, frontend)  # last, so that every route above wins
+    else:
+        if settings.serve_frontend:
+            log.warning("INKWELL_SERVE_FRONTEND is set, but the frontend's files are missing")
+        app.add_api_route("/", index, tags=["meta"], include_in_schema=False)
 
     app.add_middleware(ETagMiddleware)
     app.add_middleware(PublicCacheMiddleware)

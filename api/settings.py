@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Applied change-log rows are pruned after this long; an index further behind rebuilds.
     outbox_retention_hours: float = Field(default=72.0, gt=0)
     search_enabled: bool = True
+    # Serve the reference frontend (examples/frontend) at `/`; `inkwell serve --demo` turns it on.
+    serve_frontend: bool = False
 
     # Anonymous GET responses are cached per worker and validated against the content version,
     # which every worker polls this often (the bound on cross-worker staleness).
