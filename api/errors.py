@@ -10,6 +10,9 @@
     ├── PayloadTooLarge (413)
     ├── Unprocessable (422)
     └── TooManyRequests (429)
+
+`add_exception_handlers` also documents these answers in the OpenAPI schema, so the schema
+lists every status an operation can give and the problem+json body that comes with it.
 """
 
 import logging
@@ -36,6 +39,10 @@ class Problem(Exception):
         self.detail = detail or self.title
         self.headers = headers
         self.extensions = extensions
+
+    def answer(self, request: Request) -> tuple[int, dict[str, str] | None]:
+        """The status and headers to answer this request with (a redirect may depend on it)."""
+        return self.status, self.headers
 
 
 class BadRequest(Problem):
@@ -94,9 +101,8 @@ def problem_response(
 
 async def _problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(
-        request, exc.status, exc.title, exc.detail, exc.headers, **exc.extensions
-    )
+    status, headers = exc.answer(request)
+    return problem_response(request, status, exc.title, exc.detail, headers, **exc.extensions)
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -142,8 +148,81 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem: every error answer has this shape.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "Validation failures, one per field.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "in": {"type": "string"},
+                               "message": {"type": "string"}, "type": {"type": "string"}},
+            },
+        },
+    },
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_DESCRIPTIONS = {
+    301: "Moved: `Location` has the new URL", 308: "Moved: repeat the request at `Location`",
+    400: "The body could not be parsed", 401: "Missing, expired or invalid access token",
+    413: "The request body is too large", 422: "Invalid parameters or body",
+}
+
+
+# A renamed post's old slug redirects (api.posts.errors.PostMoved), wherever a path names a post.
+_REDIRECTING = "/posts/{slug}"
+
+
+def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """What any operation of this shape can answer, whatever its own code does."""
+    statuses = set()
+    if _REDIRECTING in path:
+        statuses.add(301 if method in ("get", "head") else 308)
+    if operation.get("parameters") or "requestBody" in operation:
+        statuses.add(422)
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if operation.get("security"):  # a bad token is refused even where signing in is optional
+        statuses.add(401)
+    return statuses
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every error answer of every operation documented as `application/problem+json`."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            for status in _problem_statuses(path, method, operation):
+                responses.setdefault(str(status), {"description": _DESCRIPTIONS[status]})
+            for code, response in responses.items():
+                if code.isdigit() and (int(code) >= 400 or int(code) in (301, 308)):
+                    response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(unused, None)
+    return schema
+
+
 def add_exception_handlers(app: FastAPI) -> None:
+    """Answer every error as problem+json, and say so in the OpenAPI schema."""
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_problems(generate())  # idempotent, on FastAPI's cached schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,8 +1,10 @@
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
 
 from api.comments.models import CommentStatus
+from api.text.characters import reject_control_characters
 
 MAX_CONTENT = 10_000
 
@@ -61,6 +63,11 @@ class CommentCreate(BaseModel):
             raise ValueError("the website address is at most 500 characters")
         return value
 
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return reject_control_characters(value)
+
 
 class CommentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
@@ -73,6 +80,11 @@ class CommentUpdate(BaseModel):
     @classmethod
     def _content(cls, value: str | None) -> str | None:
         return _not_blank(value, "content")
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return reject_control_characters(value)
 
 
 class CommentAuthor(BaseModel):

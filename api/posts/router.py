@@ -21,7 +21,8 @@ _ERRORS = {
 }
 
 
-@router.get("", response_model=Page[PostSummary])
+@router.get("", response_model=Page[PostSummary],
+            responses={403: {"description": "Filtering by `status` needs signing in"}})
 async def list_posts(
     request: Request,
     response: Response,

@@ -1,11 +1,12 @@
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import SQLModel
 
 from api.posts.models import PostStatus
 from api.tags.schemas import TagPublic
+from api.text.characters import reject_control_characters
 from api.users.schemas import AuthorPublic
 
 MAX_CONTENT = 200_000
@@ -69,6 +70,11 @@ class PostCreate(SQLModel):
     def _tags(cls, value: list[str]) -> list[str]:
         return _clean_tags(value) or []
 
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return reject_control_characters(value)
+
 
 class PostUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
@@ -95,6 +101,11 @@ class PostUpdate(SQLModel):
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return _clean_tags(value)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return reject_control_characters(value)
 
 
 class PostSummary(SQLModel):

@@ -63,7 +63,7 @@ async def get_post(session: AsyncSession, slug: str, *, viewer: User | None) -> 
         if redirect is not None:
             target = await session.get(Post, redirect.post_id)
             if target is not None and can_see(target, viewer, now):
-                raise PostMoved(target.slug)
+                raise PostMoved(target.slug, old_slug=slug)
         raise PostNotFound(f"No post with the slug '{slug}'.")
     if not can_see(post, viewer, now):
         raise PostNotFound(f"No post with the slug '{slug}'.")

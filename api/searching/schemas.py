@@ -1,9 +1,10 @@
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.posts.schemas import PostSummary
+from api.text.characters import reject_control_characters
 
 
 class Highlights(BaseModel):
@@ -64,6 +65,11 @@ class DraftText(BaseModel):
     title: str = Field(default="", max_length=200)
     content: str = Field(default="", max_length=200_000)
     tags: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return reject_control_characters(value)
 
 
 SearchSort = Literal["relevance", "newest", "oldest"]

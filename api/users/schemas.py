@@ -1,6 +1,9 @@
-from pydantic import EmailStr, Field, HttpUrl
+from typing import Any
+
+from pydantic import EmailStr, Field, HttpUrl, field_validator
 from sqlmodel import SQLModel
 
+from api.text.characters import reject_control_characters
 from api.users.models import Role, UserBase
 
 
@@ -10,6 +13,11 @@ class UserCreate(UserBase):
     role: Role = Role.author
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return reject_control_characters(value)
 
 
 class UserUpdate(SQLModel):
@@ -22,6 +30,17 @@ class UserUpdate(SQLModel):
     is_active: bool | None = None
 
     model_config = {"extra": "forbid"}  # type: ignore[assignment]
+
+    @field_validator("bio")
+    @classmethod
+    def _null_bio_is_empty(cls, value: str | None) -> str:
+        # The column is NOT NULL: `"bio": null` clears the bio instead of failing the write.
+        return value or ""
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return reject_control_characters(value)
 
 
 class AuthorPublic(SQLModel):

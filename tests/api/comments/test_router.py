@@ -128,7 +128,7 @@ class TestListPostComments:
         assert r.status_code == 200
         r = await client.get(f"/api/v1/posts/{old}/comments")
         assert r.status_code == 301
-        assert r.headers["Location"] == "/api/v1/posts/renamed"
+        assert r.headers["Location"] == "/api/v1/posts/renamed/comments"
 
     async def test_registered_author_shown_with_username(
         self, client: httpx.AsyncClient, session: AsyncSession, post: Post, author: User
