@@ -218,8 +218,9 @@ def run_wrk(target: str, url: str, *, duration: int, connections: int) -> Result
         target=target,
         requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        p50_ms=_ms(percentiles["50"]),
-        p99_ms=_ms(percentiles["99"]),
+        # wrk prints no distribution when nothing completed (every request timed out)
+        p50_ms=_ms(percentiles["50"]) if "50" in percentiles else float("nan"),
+        p99_ms=_ms(percentiles["99"]) if "99" in percentiles else float("nan"),
         errors=int(errors.group(1)) if errors else 0,
     )
 
