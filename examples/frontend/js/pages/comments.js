@@ -36,7 +36,7 @@ export async function renderComments(section, { post, signal, feed }) {
   const count = h("h2", { id: "comments-title" });
   const setCount = () => replace(count, state.total ? plural(state.total, "comment") : "Comments");
   setCount();
-  const list = h("ol", { class: "thread" });
+  const list = h("ol", { class: "thread", "data-post-author": post.author.username });
   const more = h("button", { type: "button", class: "button button--quiet" }, "Show more comments");
   const formSlot = h("div", { class: "reply-slot" });
   const form = commentForm(state, {
@@ -104,13 +104,13 @@ export async function renderComments(section, { post, signal, feed }) {
 function place(list, comment, { fresh = false } = {}) {
   const parent = comment.parent_id && document.getElementById(`comment-${comment.parent_id}`);
   const target = parent ? parent.querySelector(":scope > .thread") : list;
-  const item = renderComment(comment, { fresh });
+  const item = renderComment(comment, { fresh, postAuthor: list.dataset.postAuthor });
   (target || list).append(item);
   document.getElementById("no-comments")?.remove();
   if (fresh) item.scrollIntoView({ block: "nearest" });
 }
 
-function renderComment(comment, { fresh = false } = {}) {
+function renderComment(comment, { fresh = false, postAuthor = null } = {}) {
   const pending = comment.status && comment.status !== "approved";
   const { author } = comment;
   const safeUrl = author.url && /^https?:\/\//.test(author.url) ? author.url : null;
@@ -127,7 +127,8 @@ function renderComment(comment, { fresh = false } = {}) {
       avatar(author.name, author.avatar_url),
       h("div", {},
         name,
-        author.is_registered ? h("span", { class: "badge" }, "Member") : null,
+        author.username && author.username === postAuthor ? h("span", { class: "badge" }, "Author")
+          : author.is_registered ? h("span", { class: "badge" }, "Member") : null,
         h("a", { class: "comment__time", href: `#comment-${comment.id}` }, time(comment.created_at, true)))),
     pending
       ? h("p", { class: "comment__status", role: "status" },
@@ -138,7 +139,7 @@ function renderComment(comment, { fresh = false } = {}) {
       type: "button", class: "link-button", "data-reply-to": comment.id, "data-name": author.name,
       "aria-label": `Reply to ${author.name}`,
     }, "Reply")),
-  h("ol", { class: "thread" }, (comment.replies || []).map((reply) => renderComment(reply))));
+  h("ol", { class: "thread" }, (comment.replies || []).map((reply) => renderComment(reply, { postAuthor }))));
 }
 
 function field(label, input, hint) {
