@@ -111,6 +111,10 @@ async def head(session: AsyncSession) -> int:
     return int((await session.exec(select(func.max(SearchChange.seq)))).one() or 0)
 
 
+#: Holes timed at once; more than this many in a row are timed as the watermark nears them.
+MAX_TRACKED = 10_000
+
+
 class GapTracker:
     """Remembers since when each missing sequence number has been missing (in memory)."""
 
@@ -120,6 +124,13 @@ class GapTracker:
 
     def advance(self, state: SyncState, now: float) -> None:
         """Move the watermark over applied sequences and over gaps that have timed out."""
+        # Every hole below the highest applied sequence starts its clock now, not when the
+        # watermark reaches it: timed one after another, n holes (a crash leaves one per
+        # transaction in flight) would hold the watermark for n times the gap timeout.
+        top = max(state.applied, default=state.watermark)
+        for seq in range(state.watermark + 1, min(top, state.watermark + 1 + MAX_TRACKED)):
+            if seq not in state.applied:
+                self.first_seen.setdefault(seq, now)
         while state.applied:
             nxt = state.watermark + 1
             if nxt in state.applied:

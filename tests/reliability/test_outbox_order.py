@@ -59,6 +59,21 @@ def _published(title: str) -> PostCreate:
     return PostCreate(title=title, content=f"About {title.lower()}.", status=PostStatus.published)
 
 
+async def _leave_hole(app: FastAPI, backend: str, editor: User) -> None:
+    """Take a sequence number that never commits."""
+    async with app.state.make_write_session() as session:
+        if backend == "postgres":
+            # A rolled-back transaction's sequence number is gone for good.
+            await post_service.create_post(session, author=editor, post_in=_published("Rolled back"))
+            await session.rollback()
+        else:
+            # SQLite's AUTOINCREMENT rolls back with the transaction and hands the number out
+            # again; leave the same hole by hand to test the same logic.
+            await session.exec(text(  # type: ignore[call-overload]
+                "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'search_change'"))
+            await session.commit()
+
+
 async def test_a_change_committed_after_a_later_one_is_still_applied(
     app: FastAPI, settings: Settings, backend: str
 ) -> None:
@@ -99,17 +114,7 @@ async def test_a_sequence_that_never_commits_is_skipped_after_the_gap_timeout(
         await make_post(session, author=editor, title="Before the hole")
     before = await _state(app)
 
-    async with app.state.make_write_session() as session:
-        if backend == "postgres":
-            # A rolled-back transaction's sequence number is gone for good.
-            await post_service.create_post(session, author=editor, post_in=_published("Rolled back"))
-            await session.rollback()
-        else:
-            # SQLite's AUTOINCREMENT rolls back with the transaction and hands the number out
-            # again; leave the same hole by hand to test the same logic.
-            await session.exec(text(  # type: ignore[call-overload]
-                "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'search_change'"))
-            await session.commit()
+    await _leave_hole(app, backend, editor)
     async with app.state.make_write_session() as session:
         after = await make_post(session, author=editor, title="After the hole")
         hole = await _head(session) - 1
@@ -124,6 +129,27 @@ async def test_a_sequence_that_never_commits_is_skipped_after_the_gap_timeout(
     state = await _state(app)
     assert (state.watermark, state.applied) == (hole + 1, set())
     assert f"sequence {hole} never committed; skipping it" in caplog.text
+
+
+async def test_holes_left_by_a_crash_time_out_together(
+    app: FastAPI, settings: Settings, backend: str
+) -> None:
+    """Regression: each hole's clock started only when the watermark reached it, so the
+    holes a crash leaves (one per transaction in flight) held the watermark for one gap
+    timeout each: 20 kills left /health reporting a backlog for minutes."""
+    editor = await _editor(app)
+    async with app.state.make_write_session() as session:
+        await make_post(session, author=editor)
+    for _ in range(3):
+        await _leave_hole(app, backend, editor)
+        async with app.state.make_write_session() as session:
+            await make_post(session, author=editor)
+            head = await _head(session)
+    assert len((await _state(app)).applied) == 3
+
+    await asyncio.sleep(0.6)  # one gap timeout (0.5 s), not three
+    state = await _state(app)
+    assert (state.watermark, state.applied) == (head, set())
 
 
 async def test_concurrent_writers_and_a_syncing_indexer_end_in_agreement(
