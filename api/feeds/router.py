@@ -30,6 +30,7 @@ from api.searching.filters import QText, SearchFiltersDep
 from api.searching.service import SearchService
 from api.settings import Settings
 from api.tags import service as tag_service
+from api.text.characters import remove_control_characters
 from api.users import service as user_service
 
 router = APIRouter(tags=["feeds"])
@@ -124,7 +125,8 @@ async def search_feed(
     result = await search.read(lambda index: index.search(query))
     posts = await feed_service.public_posts(session, [hit.post_id for hit in result.hits])
     links, site = _links(request), _settings(request).site_title
-    topic = f"“{q.strip()}”" if q.strip() else "all posts"
+    words = remove_control_characters(q).strip()  # echoed into XML, which cannot hold them
+    topic = f"“{words}”" if words else "all posts"
     query_string = f"?{request.url.query}" if request.url.query else ""
     return post_feed(
         posts,

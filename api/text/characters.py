@@ -20,3 +20,8 @@ def reject_control_characters(value: Any) -> Any:
         for item in value:
             reject_control_characters(item)
     return value
+
+
+def remove_control_characters(value: str) -> str:
+    """`value` without the characters XML cannot hold (for text echoed from a query string)."""
+    return _FORBIDDEN.sub("", value)

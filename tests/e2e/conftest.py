@@ -42,7 +42,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: a running sync Playwright holds an asyncio loop in the main
+# thread, and the tests after this package call asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator["Browser"]:
     if sync_playwright is None:
         _unavailable("Playwright is not installed (pip install -e '.[test]')")
@@ -54,7 +56,7 @@ def browser() -> Iterator["Browser"]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The demo blog with the frontend, served by uvicorn on 127.0.0.1."""
     root = tmp_path_factory.mktemp("e2e")

@@ -112,6 +112,13 @@ class TestSearchFeed:
                      "application/rss+xml")
         assert "Sourdough" not in [e.title for e in feed.entries]
 
+    async def test_control_characters_in_the_query_keep_the_feed_valid(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        feed = parse(await client.get("/search/feed.xml", params={"q": "bell\x07 \x00nul"}),
+                     "application/rss+xml")
+        assert feed.feed.title == "Inkwell: search for “bell nul”"
+
     async def test_invalid_filters_are_a_422_problem(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/search/feed.xml", params={"q": "x", "after": "yesterday"})
         assert r.status_code == 422
