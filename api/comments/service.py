@@ -1,13 +1,14 @@
 """Use cases for comments. Services flush; the request commits."""
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.selectable import CTE
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -46,6 +47,23 @@ _THREAD_COLUMNS: tuple[Any, ...] = (
     col(Comment.created_at), col(User.username), col(User.display_name),
     col(User.avatar_url).label("user_avatar_url"), col(User.email).label("user_email"),
 )
+
+
+def visible_comments(post_ids: Sequence[int]) -> CTE:
+    """Ids (and post ids) of the comments readers see on these posts: approved, under approved
+    parents all the way up. A reply stays approved when its parent is later held or binned,
+    but it is hidden with it, in threads, counts and feeds alike."""
+    approved = col(Comment.status) == CommentStatus.approved
+    tree = (
+        sa.select(col(Comment.id).label("id"), col(Comment.post_id).label("post_id"))
+        .where(col(Comment.post_id).in_(post_ids), col(Comment.parent_id).is_(None), approved)
+        .cte("visible_comment", recursive=True)
+    )
+    return tree.union_all(
+        sa.select(col(Comment.id), col(Comment.post_id))
+        .join(tree, col(Comment.parent_id) == tree.c.id)
+        .where(approved)
+    )
 
 
 async def list_thread(

@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.comments.models import Comment, CommentStatus
+from api.comments import service as comment_service
+from api.comments.models import Comment
 from api.db import utcnow
 from api.feeds.documents import FEED_SIZE
 from api.feeds.links import SiteLinks
@@ -41,9 +42,11 @@ async def public_posts(session: AsyncSession, ids: Sequence[int]) -> list[Post]:
 
 
 async def latest_comments(session: AsyncSession, post_id: int) -> list[Comment]:
+    """The newest comments readers see in the thread (not replies under held comments)."""
+    visible = comment_service.visible_comments([post_id])
     statement = (
         select(Comment)
-        .where(Comment.post_id == post_id, Comment.status == CommentStatus.approved)
+        .join(visible, col(Comment.id) == visible.c.id)
         .order_by(col(Comment.created_at).desc(), col(Comment.id).desc())
         .limit(FEED_SIZE)
     )

@@ -4,6 +4,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -11,7 +12,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.comments.models import Comment, CommentStatus
+from api.comments import service as comment_service
 from api.db import utcnow
 from api.errors import Forbidden, Unprocessable
 from api.posts.errors import PostMoved, PostNotFound
@@ -124,15 +125,13 @@ async def list_posts(
 
 
 async def comment_counts(session: AsyncSession, post_ids: Sequence[int]) -> dict[int, int]:
-    """Approved comments per post, in one query."""
+    """Comments readers see per post (approved, not under a held one), in one query."""
     if not post_ids:
         return {}
-    statement = (
-        select(Comment.post_id, func.count())
-        .where(col(Comment.post_id).in_(post_ids), Comment.status == CommentStatus.approved)
-        .group_by(col(Comment.post_id))
-    )
-    return dict((await session.exec(statement)).all())
+    visible = comment_service.visible_comments(post_ids)
+    statement = sa.select(visible.c.post_id, func.count()).group_by(visible.c.post_id)
+    conn = await session.connection()
+    return {int(post_id): int(count) for post_id, count in await conn.execute(statement)}
 
 
 def _excerpt(content_html: str) -> str:
