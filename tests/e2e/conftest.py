@@ -95,7 +95,7 @@ def page(browser: "Browser", live_server: Server) -> Iterator["Page"]:
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     # No network beyond loopback: Gravatar avatars fail fast and the initials stay.
-    context.route("**/*", _loopback_only)
+    context.route("**/*", loopback_only)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -104,7 +104,7 @@ def page(browser: "Browser", live_server: Server) -> Iterator["Page"]:
     assert not errors, f"JavaScript errors: {errors}"
 
 
-def _loopback_only(route: Any) -> None:
+def loopback_only(route: Any) -> None:
     if route.request.url.startswith("http://127.0.0.1:"):
         route.continue_()
     else:

@@ -5,9 +5,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
 
+from tests.conftest import CI
 from tests.e2e.conftest import editor_headers
+
+if not CI:  # in CI a missing Playwright fails the run
+    pytest.importorskip("playwright", reason="Playwright is not installed (pip install -e '.[test]')")
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.slow
 
