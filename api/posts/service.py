@@ -55,10 +55,17 @@ def can_edit(post: Post, viewer: User) -> bool:
 _LOAD = (selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
 
 
-async def get_post(session: AsyncSession, slug: str, *, viewer: User | None) -> Post:
-    """The post at `slug` if this viewer may see it; a renamed slug raises PostMoved."""
+async def get_post(
+    session: AsyncSession, slug: str, *, viewer: User | None, lock: bool = False
+) -> Post:
+    """The post at `slug` if this viewer may see it; a renamed slug raises PostMoved.
+
+    `lock` holds the post's row until commit (PostgreSQL; SQLite writers run one at a time),
+    so a concurrent delete waits instead of leaving an edit to update a row that is gone.
+    """
     now = utcnow()
-    post = (await session.exec(select(Post).where(Post.slug == slug).options(*_LOAD))).first()
+    statement = select(Post).where(Post.slug == slug).options(*_LOAD)
+    post = (await session.exec(statement.with_for_update() if lock else statement)).first()
     if post is None:
         redirect = await session.get(PostSlugRedirect, slug)
         if redirect is not None:
@@ -72,7 +79,7 @@ async def get_post(session: AsyncSession, slug: str, *, viewer: User | None) -> 
 
 
 async def get_editable_post(session: AsyncSession, slug: str, *, editor: User) -> Post:
-    post = await get_post(session, slug, viewer=editor)
+    post = await get_post(session, slug, viewer=editor, lock=True)
     if not can_edit(post, editor):
         raise Forbidden("Authors may only change their own posts.")
     return post
