@@ -10,6 +10,7 @@ these arrays instead of range queries or per-hit stored-field loads.
 
 import heapq
 import threading
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class SegmentInfo:
     tags: list[tuple[str, ...]]
     by_time: list[int]  # local docnums in published order
     times: list[int]  # published values in that same order
+    years: list[int]  # UTC year of publication, by local docnum (for the years facet)
 
 
 def _load_segment(reader: object) -> SegmentInfo:
@@ -42,7 +44,15 @@ def _load_segment(reader: object) -> SegmentInfo:
         tags=[t for _, t in pairs],
         by_time=by_time,
         times=[published[d] for d in by_time],
+        years=[_year(ts) for ts in published],
     )
+
+
+def _year(ts: int) -> int:
+    try:
+        return time.gmtime(ts).tm_year
+    except (OverflowError, OSError, ValueError):  # the meta document's far-future time
+        return 0
 
 
 class DocInfo:
@@ -55,10 +65,12 @@ class DocInfo:
         self.published: list[int] = []
         self.authors: list[str] = []
         self.tags: list[tuple[str, ...]] = []
+        self.years: list[int] = []
         for info, _offset in segments:
             self.published.extend(info.published)
             self.authors.extend(info.authors)
             self.tags.extend(info.tags)
+            self.years.extend(info.years)
 
     def outside(self, low: int | None, high: int) -> set[int]:
         """Docnums published before `low` or after `high` (which includes the meta doc)."""

@@ -60,6 +60,8 @@ class SearchPage:
     hits: list[SearchHit]
     facets: dict[str, list[Facet]]
     suggestion: str | None = None
+    #: False when `total` and the facet counts are estimates (very large matching sets).
+    exact: bool = True
 
 
 @dataclass(frozen=True)

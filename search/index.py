@@ -180,12 +180,12 @@ class SearchIndex:
         hidden = info.outside(None, now_ts(now)) | {docnum}
         return related_hits(
             searcher,
+            info,
             self._builder.analyzer,
             stored.get("title", ""),
             stored.get("content", ""),
             tags,
             hidden,
-            None,
             limit,
         )
 
@@ -201,7 +201,7 @@ class SearchIndex:
         searcher, info = self._reading()
         hidden = info.outside(None, now_ts(now))
         return related_hits(
-            searcher, self._builder.analyzer, title, content, list(tags), hidden, None, limit
+            searcher, info, self._builder.analyzer, title, content, list(tags), hidden, limit
         )
 
     def close(self) -> None:

@@ -2,11 +2,15 @@
 # (whoosh3 ships py.typed but many of its functions are unannotated)
 """search(): matching set, visibility, facets, ranking, highlights and "did you mean"."""
 
+import random
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from whoosh.query.compound import And
+from whoosh.collectors import FilterCollector, TopCollector
+from whoosh.query.compound import And, Or
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
@@ -20,6 +24,14 @@ from search.writing import to_timestamp
 
 MAX_PER_PAGE = 100
 MAX_FACETS = 20
+#: Facets are counted exactly up to this many matches, and from a sample of this size above.
+FACET_EXACT_MAX = 5000
+#: Queries whose terms match at most this many documents in all (Whoosh's estimate_size) get
+#: an exact total and exact facets; larger ones an estimated total (see rank()).
+EXACT_MAX = 5000
+#: A query of several plain words first runs with every word required; documents that match
+#: only some of the words are searched for only when fewer than this many match all of them.
+ALL_WORDS_MIN = 10
 _WORD = re.compile(r"\w+")
 
 
@@ -39,6 +51,10 @@ class Window:
             self.mask: set[int] | None = None
         else:
             self.filter, self.mask = None, info.outside(low, high)
+
+    def size(self) -> int:
+        """How many documents (deleted ones included) are published within the window."""
+        return self.info.count_inside(self.low, self.high)
 
     def admits(self, docnum: int) -> bool:
         if self.filter is not None:
@@ -75,19 +91,28 @@ def run_search(
     else:
         matcher = And([parsed.query, *filters]) if filters else parsed.query
 
-    if matcher is None:
-        matched = window.visible()
-    else:
-        matched = {d for d in searcher.docs_for_query(matcher) if window.admits(d)}
-
     sort = request.sort
     if sort == "relevance" and parsed.query is None:
         sort = "newest"
     limit = page * per_page
-    if sort == "relevance" and matcher is not None:
-        results = searcher.search(matcher, limit=limit, filter=window.filter, mask=window.mask)
-        ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in results][limit - per_page :]
+    total: int | None = None
+    exact = True
+    if matcher is None:
+        matched = window.visible()
+        ordered = info.by_time(matched, limit, newest=(sort == "newest"))
+        ranked = [(d, 0.0) for d in ordered[limit - per_page :]]
+    elif sort == "relevance":
+        all_words = _all_words(parsed.query)
+        ranking: Ranking | None = None
+        if all_words is not None:
+            narrow = And([all_words, *filters]) if filters else all_words
+            ranking = rank(searcher, narrow, window, limit)
+        if ranking is None or ranking.total < ALL_WORDS_MIN:
+            ranking = rank(searcher, matcher, window, limit)
+        ranked = ranking.top[limit - per_page :]
+        matched, total, exact = ranking.visited, ranking.total, ranking.exact
     else:
+        matched = {d for d in searcher.docs_for_query(matcher) if window.admits(d)}
         ordered = info.by_time(matched, limit, newest=(sort == "newest"))
         ranked = [(d, 0.0) for d in ordered[limit - per_page :]]
 
@@ -95,30 +120,131 @@ def run_search(
     suggestion = _suggestion(searcher, builder, request.q, parsed.corrections)
     return SearchPage(
         query=request.q,
-        total=len(matched),
+        total=len(matched) if total is None else total,
         page=page,
         per_page=per_page,
         hits=hits,
-        facets=count_facets(info, matched),
+        facets=count_facets(info, matched, len(matched) if total is None else total),
         suggestion=suggestion,
+        exact=exact,
     )
 
 
-def count_facets(info: DocInfo, docs: set[int]) -> dict[str, list[Facet]]:
+class _RankingCollector(TopCollector):
+    """The top `limit` by score and every docnum the walk visits, in one pass.
+
+    Exact (`prune=False`): every match is visited, so the visited set is the matching set.
+    Pruned: Whoosh replaces unions whose parts can no longer reach the top `limit` by
+    AND-MAYBE/AND matchers as the minimum score rises (MaxScore), so documents that cannot
+    rank are never visited; the visited set is then a subset that holds the best matches.
+    """
+
+    def __init__(self, limit: int, prune: bool) -> None:
+        super().__init__(limit, usequality=prune, replace=10 if prune else 0)
+        self.docs: list[int] = []
+
+    def _collect(self, global_docnum: int, score: float) -> Any:
+        self.docs.append(global_docnum)
+        return super()._collect(global_docnum, score)
+
+
+@dataclass
+class Ranking:
+    top: list[tuple[int, float]]  # (docnum, score), best first
+    visited: set[int]  # the matching set when `exact`, else the part the pruned walk saw
+    total: int
+    exact: bool
+
+
+def rank(searcher: Searcher, q: Query, window: Window, limit: int) -> Ranking:
+    """The best `limit` matches of `q` in `window`, and how many match (estimated when many).
+
+    Up to EXACT_MAX estimated matches, the whole matching set is walked: total and facets
+    are exact. Above, the walk is pruned and the total is estimated from term statistics.
+    """
+    reader = searcher.reader()
+    exact = q.estimate_size(reader) <= EXACT_MAX
+    ranking = _RankingCollector(limit, prune=not exact)
+    searcher.search_with_collector(
+        q, FilterCollector(ranking, allow=window.filter, restrict=window.mask)
+    )
+    top = [(d, float(score or 0.0)) for score, d in ranking.results().top_n]
+    visited = set(ranking.docs)
+    if exact:
+        return Ranking(top, visited, len(visited), True)
+    estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
+    return Ranking(top, visited, max(len(visited), estimate), False)
+
+
+def _match_fraction(q: Query, reader: Any, n: int) -> float:
+    """Share of documents matching `q`, assuming its terms occur independently."""
+    if isinstance(q, Term):
+        return min(1.0, float(reader.doc_frequency(q.fieldname, q.text)) / n)
+    if isinstance(q, Or):
+        miss = 1.0
+        for child in q.children():
+            miss *= 1.0 - _match_fraction(child, reader, n)
+        return 1.0 - miss
+    if isinstance(q, And):
+        hit = 1.0
+        for child in q.children():
+            hit *= _match_fraction(child, reader, n)
+        return hit
+    return min(1.0, float(q.estimate_size(reader)) / n)
+
+
+def _all_words(q: Query | None) -> Query | None:
+    """For plain words (an OR of term groups, one per word), the AND of those groups.
+
+    The parser's OR of `title:w^2 OR content:w` for every word; each word's group also holds
+    its typo corrections or prefix expansions. Anything else (phrases, exclusions, fields,
+    nested AND) is not plain words: None.
+    """
+    if not isinstance(q, Or):
+        return None
+    groups: dict[frozenset[str], list[Query]] = {}
+    for child in q.children():
+        if isinstance(child, Term):
+            leaves: list[Term] = [child]
+        elif isinstance(child, Or) and all(isinstance(c, Term) for c in child.children()):
+            leaves = [c for c in child.children() if isinstance(c, Term)]
+        else:
+            return None
+        if any(leaf.fieldname not in TEXT_FIELDS for leaf in leaves):
+            return None
+        key = frozenset(str(leaf.text) for leaf in leaves)
+        groups.setdefault(key, []).extend(leaves)
+    if len(groups) < 2:
+        return None
+    return And([Or(leaves) for leaves in groups.values()])
+
+
+def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Facet]]:
+    """Counts of tags, authors and years in `docs`, scaled to `total` documents.
+
+    Exact when `docs` is the whole matching set of at most FACET_EXACT_MAX documents; else
+    estimated from a random sample of that size (seeded by the set's size, so the same query
+    gives the same counts on every request).
+    """
+    sample: Any = docs
+    if len(docs) > FACET_EXACT_MAX:
+        sample = random.Random(len(docs)).sample(sorted(docs), FACET_EXACT_MAX)
+    scale = total / len(sample) if sample else 1.0
     tags: Counter[str] = Counter()
     authors: Counter[str] = Counter()
-    years: Counter[str] = Counter()
-    for d in docs:
-        tags.update(info.tags[d])
-        authors[info.authors[d]] += 1
-        years[str(datetime.fromtimestamp(info.published[d], UTC).year)] += 1
+    years: Counter[int] = Counter()
+    all_tags, all_authors, all_years = info.tags, info.authors, info.years
+    for d in sample:
+        tags.update(all_tags[d])
+        authors[all_authors[d]] += 1
+        years[all_years[d]] += 1
+    by_year: Counter[str] = Counter({str(y): n for y, n in years.items()})
 
     def top(c: Counter[str]) -> list[Facet]:
-        return [
-            Facet(v, n) for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
-        ]
+        best = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
+        return [Facet(v, max(1, round(n * scale))) for v, n in best]
 
-    return {"tags": top(tags), "authors": top(authors), "years": top(years)}
+    return {"tags": top(tags), "authors": top(authors), "years": top(by_year)}
 
 
 def _hits(

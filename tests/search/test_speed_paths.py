@@ -1,0 +1,87 @@
+"""The shortcuts taken for speed: all words first, estimated totals and facets, related terms."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from search import SearchIndex, SearchPage, SearchQuery, searching
+from tests.search.docs import NOW, make_doc
+
+
+@pytest.fixture
+def many() -> Iterator[SearchIndex]:
+    """20 posts with both "garden" and "tomato", 10 with only "garden", 5 with only "tomato"."""
+    docs = [make_doc(i, f"Garden tomato {i}", "garden tomato notes") for i in range(1, 21)]
+    docs += [make_doc(i, f"Garden shed {i}", "garden tools", tags=("shed",)) for i in range(21, 31)]
+    docs += [
+        make_doc(i, f"Tomato sauce {i}", "tomato recipe", tags=("food",)) for i in range(31, 36)
+    ]
+    ix = SearchIndex.open(None)
+    ix.apply(docs, [])
+    yield ix
+    ix.close()
+
+
+def search(index: SearchIndex, q: str, **kw: object) -> SearchPage:
+    return index.search(SearchQuery(q=q, now=NOW, **kw))  # type: ignore[arg-type]
+
+
+class TestAllWordsFirst:
+    def test_enough_posts_with_every_word_hide_partial_matches(self, many: SearchIndex) -> None:
+        page = search(many, "garden tomato", per_page=50)
+        assert page.total == 20
+        assert {h.post_id for h in page.hits} == set(range(1, 21))
+        assert page.exact
+
+    def test_few_posts_with_every_word_fall_back_to_any_word(
+        self, many: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(searching, "ALL_WORDS_MIN", 21)
+        page = search(many, "garden tomato", per_page=50)
+        assert page.total == 35
+        assert {h.post_id for h in page.hits[:20]} == set(range(1, 21))  # all words rank first
+
+    def test_phrases_and_exclusions_are_not_rewritten(self, many: SearchIndex) -> None:
+        assert search(many, "garden -tomato", per_page=50).total == 10
+        assert search(many, '"tomato sauce" garden', per_page=50).total == 35
+
+
+class TestEstimates:
+    def test_small_sets_are_exact(self, many: SearchIndex) -> None:
+        page = search(many, "garden")
+        assert page.exact
+        assert page.total == 30
+        assert {f.value: f.count for f in page.facets["tags"]} == {"general": 20, "shed": 10}
+
+    def test_large_sets_get_an_estimated_total(
+        self, many: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        exact = search(many, "garden")
+        monkeypatch.setattr(searching, "EXACT_MAX", 5)
+        page = search(many, "garden")
+        assert not page.exact
+        # independence estimate over title OR body: 1 - (1 - 30/35)^2 of 35 posts
+        assert page.total == 34
+        # the pruned walk still finds the same best posts
+        assert [h.post_id for h in page.hits] == [h.post_id for h in exact.hits]
+
+    def test_facets_of_large_sets_are_sampled_and_scaled(
+        self, many: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(searching, "FACET_EXACT_MAX", 10)
+        facets = {f.value: f.count for f in search(many, "garden").facets["tags"]}
+        assert set(facets) <= {"general", "shed"}
+        assert sum(facets.values()) == pytest.approx(30, abs=1)
+
+
+class TestRelated:
+    def test_shared_tags_boost_posts_found_by_terms(self, many: SearchIndex) -> None:
+        related = many.related(21, limit=3, now=NOW)
+        assert related
+        assert all(r.post_id in range(22, 31) for r in related)
+        assert all(r.tags == ["shed"] for r in related)
+        assert "garden" in related[0].terms or "shed" in related[0].terms
+
+    def test_tags_alone_find_posts_when_the_text_has_no_key_terms(self, many: SearchIndex) -> None:
+        related = many.related_to_text("", "", ["food"], limit=10, now=NOW)
+        assert {r.post_id for r in related} == set(range(31, 36))
