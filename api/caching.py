@@ -116,7 +116,9 @@ class PublicCacheMiddleware:
         path: str = scope["path"]
         if not path.startswith(CACHED_PREFIXES) or path.endswith(UNCACHED_SUFFIXES):
             return False
-        return "authorization" not in Headers(scope=scope)
+        headers = Headers(scope=scope)
+        # Date-based conditional GETs are answered by the routes themselves (feeds).
+        return "authorization" not in headers and "if-modified-since" not in headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         versions: ContentVersion | None = getattr(scope["app"].state, "content_version", None) \

@@ -90,7 +90,7 @@ class SearchService:
         self.gaps = sync.GapTracker(settings.outbox_gap_seconds)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._last_prune = 0.0
+        self._last_prune = time.monotonic()  # the first prune waits a period, not start-up
         self.last_error: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------

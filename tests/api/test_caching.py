@@ -18,6 +18,12 @@ from tests.conftest import running_app
 from tests.factories import auth, make_post, make_user
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings with the response cache on."""
+    return settings.model_copy(update={"response_cache": True})
+
+
 def _client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
@@ -99,3 +105,13 @@ async def test_a_scheduled_post_appears_at_its_time_without_a_write(
     for module in (post_service, caching):
         monkeypatch.setattr(module, "utcnow", lambda: due)
     assert await titles(client) == ["Soon", "Now"]
+
+
+async def test_if_modified_since_is_still_answered(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    ann = await make_user(session)
+    await make_post(session, author=ann, title="Feed item")
+    first = await client.get("/feed.xml")
+    again = await client.get("/feed.xml")  # served from the cache
+    assert again.content == first.content
+    r = await client.get("/feed.xml", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert r.status_code == 304
