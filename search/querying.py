@@ -6,8 +6,14 @@ Supported: plain words (OR with a coordination bonus, so documents with all word
 "exact phrases", -excluded, OR / AND / NOT, grouping, `title:` `content:` `tag:` `author:`
 prefixes and `word*` prefixes. Anything the parser cannot make sense of falls back to the
 plain words of the text: a query never raises.
+
+Term weighting (docs/benchmarks.md, "Search relevance"): a word repeated in the query counts
+1 + ln(n) times; every term gets the Robertson/Sparck Jones idf instead of Whoosh's flatter
+`ln(N / (n + 1)) + 1`, so rare words outweigh common ones; long queries (natural-language
+questions) drop function words and request boilerplate ("I am interested in documents about").
 """
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +31,7 @@ from whoosh.qparser.plugins import (
     SingleQuotePlugin,
 )
 from whoosh.qparser.syntax import OrGroup
-from whoosh.query.compound import And, Or
+from whoosh.query.compound import And, AndNot, Or
 from whoosh.query.qcore import Every, NullQuery, Query
 from whoosh.query.terms import Prefix, Term, Wildcard
 from whoosh.query.wrappers import Not
@@ -39,10 +45,35 @@ MAX_WORDS = 64
 MAX_PREFIX_TERMS = 24
 PREFIX_SCAN = 3000
 #: Scoring weights (see docs/benchmarks.md "Search relevance" for how they were chosen).
-TITLE_BOOST = 2.0
+#: A title match already scores high (short field, and it adds to the body's score): no
+#: extra boost ranked better than 2x or 3x.
+TITLE_BOOST = 1.0
 COORD_SCALE = 0.9
 CORRECTION_WEIGHT = 0.5
 MAX_TYPO_WORDS = 6
+#: Queries of at least this many words are natural-language requests: they lose the
+#: QUERY_STOP_WORDS. Blog-box queries (1-3 words) are never touched.
+LONG_QUERY_WORDS = 5
+#: Words that carry no topic in a long query. Applied to queries only (documents keep them),
+#: and never when they are all the query has.
+QUERY_STOP_WORDS = frozenset(
+    """
+    about above after again against all also am any anyone anything been before being below
+    between both but could did do does doing down during each else etc even ever every few
+    further had has having he her here hers herself him himself his how i into its itself just
+    me more most my myself no nor now off once only other others our ours out over own same she
+    should so some such than their theirs them themselves then there therefore these they those
+    through thus too under until up upon very was were what whatever where whether which while
+    who whom whose why would shall must might
+    document documents article articles paper papers report reports publication publications
+    literature interested interest want wish need needs like please receive find finding
+    describe describes describing description discuss discusses discussing discussion give
+    giving provide provides regarding concerning concern concerned relating related relevant
+    pertaining pertinent particular particularly especially mention mentions mentioned identify
+    example examples include includes including kind kinds various type types way ways
+    something thing things know known looking seek seeking
+    """.split()
+)
 
 _FIELD_PREFIX = re.compile(r"(\w+):")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -86,33 +117,95 @@ class QueryBuilder:
             return ParsedQuery(None)
         # Typo expansion helps short queries; in long natural-language ones an unknown word is
         # usually just a rare word, and its near-misses are noise.
-        typos = len(_WORD.findall(text)) <= MAX_TYPO_WORDS
+        words = len(_WORD.findall(text))
+        typos = words <= MAX_TYPO_WORDS
+        if words >= LONG_QUERY_WORDS:
+            text = drop_query_stop_words(text, self.stems)
         rewriter = _Rewriter(searcher, self.stems, typos)
         try:
-            parsed = self.parser.parse(_sanitize_fields(text))
-            if _is_malformed(parsed):
+            parsed = self.parser.parse(_sanitize_fields(text), normalize=False)
+            if _is_malformed(parsed.normalize()):
                 raise ValueError("malformed")
-            q = _require_exact_fields(parsed.accept(rewriter).normalize())
+            q = _weigh_words(parsed).accept(rewriter).normalize()
+            q = _require_exact_fields(q.accept(_IdfReweighter(searcher)))
             return ParsedQuery(q, rewriter.corrections)
         except Exception:  # any parse or rewrite problem: plain words
             rewriter = _Rewriter(searcher, self.stems, typos)
-            q = self.plain(text).accept(rewriter).normalize()
+            q = _weigh_words(self.plain(text)).accept(rewriter).normalize()
+            q = q.accept(_IdfReweighter(searcher))
             return ParsedQuery(q, rewriter.corrections, fallback=True)
 
     def plain(self, text: str) -> Query:
-        """OR of the words of `text` over title and body, ignoring all syntax."""
-        clauses: list[Query] = []
-        seen: set[str] = set()
-        for word in islice(_WORD.findall(text), MAX_WORDS):
-            for stem in self.stems(word):
-                if stem not in seen:
-                    seen.add(stem)
-                    clauses.append(
-                        Or([Term("title", stem, boost=TITLE_BOOST), Term("content", stem)])
-                    )
+        """OR of the words of `text` over title and body, ignoring all syntax.
+
+        A repeated word gives a repeated clause, as the parser does (see _weigh_words).
+        """
+        clauses: list[Query] = [
+            Or([Term("title", stem, boost=TITLE_BOOST), Term("content", stem)])
+            for word in islice(_WORD.findall(text), MAX_WORDS)
+            for stem in self.stems(word)
+        ]
         if not clauses:
             return NullQuery
         return Or(clauses, scale=COORD_SCALE)
+
+
+_STOP_CANDIDATE = re.compile(r"(?<![\w:*?-])\w+(?![\w:*?])")
+
+
+def drop_query_stop_words(text: str, stems: Callable[[str], list[str]]) -> str:
+    """`text` without QUERY_STOP_WORDS outside quotes, field prefixes, exclusions and
+    wildcards; `text` itself if no searchable word (one `stems` keeps) would be left.
+
+    Matched on the words as typed, not on stems: "publications" is boilerplate, but its
+    stem is also the stem of "public", and "documents" shares one with "documentation".
+    """
+    parts = text.split('"')
+    if len(parts) % 2 == 0:  # unbalanced quote: leave the text to the parser's fallback
+        return text
+    for i in range(0, len(parts), 2):
+        parts[i] = _STOP_CANDIDATE.sub(
+            lambda m: "" if m.group(0).lower() in QUERY_STOP_WORDS else m.group(0), parts[i]
+        )
+    if not any(stems(part) for part in parts[::2]):
+        return text
+    return '"'.join(parts)
+
+
+def _word_of(q: Query) -> str | None:
+    """The stem of a plain-word clause (`w` in title and/or body, one term), else None."""
+    leaves = [q] if isinstance(q, Term) else list(q.children()) if isinstance(q, Or) else []
+    if not leaves or not all(
+        isinstance(leaf, Term) and leaf.fieldname in TEXT_FIELDS for leaf in leaves
+    ):
+        return None
+    texts = {getattr(leaf, "text", None) for leaf in leaves}
+    return str(texts.pop()) if len(texts) == 1 else None
+
+
+def _weigh_words(q: Query) -> Query:
+    """A word repeated n times in the query counts once, with weight 1 + ln(n).
+
+    Works on the parser's un-normalised tree (normalize() would drop the repeats): an OR of
+    per-word clauses, possibly under AND-NOT for exclusions.
+    """
+    if isinstance(q, AndNot):
+        return AndNot(_weigh_words(q.a), q.b)
+    if type(q) is not Or:
+        return q
+    counts: dict[Query, int] = {}
+    others: list[Query] = []
+    for child in q.children():
+        if _word_of(child) is None:
+            others.append(child)
+        else:
+            counts[child] = counts.get(child, 0) + 1
+    if all(n == 1 for n in counts.values()):
+        return q
+    children = [
+        c.with_boost(getattr(c, "boost", 1.0) * (1 + math.log(n))) for c, n in counts.items()
+    ]
+    return Or([*children, *others], boost=q.boost, scale=q.scale)
 
 
 def _sanitize_fields(text: str) -> str:
@@ -163,6 +256,31 @@ def _top_clauses(q: Query) -> list[Query]:
     if isinstance(q, Or | And):
         return list(q.children())
     return [q]
+
+
+class _IdfReweighter:
+    """Query.accept() callback: rescales each text term from the searcher's idf to
+    ln((N - n + 0.5) / (n + 0.5) + 1) (Robertson/Sparck Jones, as Lucene's BM25).
+
+    Whoosh's BM25F uses ln(N / (n + 1)) + 1: its "+ 1" keeps a word found in half the
+    documents worth a quarter of the rarest word, which lets common words of a long query
+    drown its rare ones. BM25's score is idf times a tf part, so a boost swaps the idf.
+    """
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.n = max(1, self.reader.doc_count_all())
+
+    def __call__(self, q: Query) -> Query:
+        if not (isinstance(q, Term) and q.fieldname in TEXT_FIELDS and isinstance(q.text, str)):
+            return q
+        df = self.reader.doc_frequency(q.fieldname, q.text)
+        old = self.searcher.idf(q.fieldname, q.text)
+        if not df or old <= 0:
+            return q
+        new = math.log((self.n - df + 0.5) / (df + 0.5) + 1)
+        return q.with_boost(q.boost * new / old)
 
 
 class _Rewriter:
