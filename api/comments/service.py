@@ -238,7 +238,7 @@ async def get_comment(session: AsyncSession, comment_id: int) -> tuple[CommentRo
         .outerjoin(User, col(Comment.user_id) == col(User.id))
         .where(col(Comment.id) == comment_id)
         # Held until commit: deleting the post (its comments cascade) waits for this change.
-        .with_for_update(of=Comment)  # type: ignore[arg-type]
+        .with_for_update(of=Comment)
     )
     result = (await session.exec(statement)).first()
     if result is None:
