@@ -16,6 +16,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from search import layout
+from search.champions import ChampionCache
 from search.docinfo import DocInfo, DocInfoCache
 from search.documents import RelatedHit, SearchDocument, SearchPage, SearchQuery, Suggestion
 from search.fields import META_ID, SCHEMA_VERSION, build_schema
@@ -60,6 +61,7 @@ class SearchIndex:
         self._local = threading.local()
         self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
         self._cache = DocInfoCache()
+        self._champions = ChampionCache()
         self._builder = QueryBuilder(ix.schema)
 
     # -- opening and rebuilding ---------------------------------------------------------
@@ -160,7 +162,7 @@ class SearchIndex:
     def search(self, query: SearchQuery) -> SearchPage:
         """One page of visible posts matching `query`, with facets and a "did you mean"."""
         searcher, info = self._reading()
-        return run_search(searcher, info, self._builder, query)
+        return run_search(searcher, info, self._builder, query, self._champions)
 
     def suggest(self, prefix: str, limit: int = 8, now: datetime | None = None) -> list[Suggestion]:
         """Completions for what the user is typing: visible post titles, then words."""

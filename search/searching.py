@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from heapq import nlargest
 from typing import Any
 
 from whoosh.collectors import FilterCollector, TopCollector
@@ -15,6 +16,7 @@ from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
+from search.champions import RERANK_EXTRA, ChampionCache, Docnums
 from search.docinfo import DocInfo
 from search.documents import Facet, SearchHit, SearchPage, SearchQuery
 from search.fields import TEXT_FIELDS
@@ -76,7 +78,11 @@ def window_for(info: DocInfo, request: SearchQuery) -> Window:
 
 
 def run_search(
-    searcher: Searcher, info: DocInfo, builder: QueryBuilder, request: SearchQuery
+    searcher: Searcher,
+    info: DocInfo,
+    builder: QueryBuilder,
+    request: SearchQuery,
+    champions: ChampionCache | None = None,
 ) -> SearchPage:
     page = max(1, request.page)
     per_page = min(max(1, request.per_page), MAX_PER_PAGE)
@@ -102,13 +108,12 @@ def run_search(
         ordered = info.by_time(matched, limit, newest=(sort == "newest"))
         ranked = [(d, 0.0) for d in ordered[limit - per_page :]]
     elif sort == "relevance":
-        all_words = _all_words(parsed.query)
+        groups = _word_groups(parsed.query)
         ranking: Ranking | None = None
-        if all_words is not None:
-            narrow = And([all_words, *filters]) if filters else all_words
-            ranking = rank(searcher, narrow, window, limit)
+        if groups is not None:
+            ranking = rank(searcher, And([And(groups), *filters]), window, limit)
         if ranking is None or ranking.total < ALL_WORDS_MIN:
-            ranking = rank(searcher, matcher, window, limit)
+            ranking = rank(searcher, matcher, window, limit, champions)
         ranked = ranking.top[limit - per_page :]
         matched, total, exact = ranking.visited, ranking.total, ranking.exact
     else:
@@ -156,24 +161,58 @@ class Ranking:
     exact: bool
 
 
-def rank(searcher: Searcher, q: Query, window: Window, limit: int) -> Ranking:
+def rank(
+    searcher: Searcher,
+    q: Query,
+    window: Window,
+    limit: int,
+    champions: ChampionCache | None = None,
+) -> Ranking:
     """The best `limit` matches of `q` in `window`, and how many match (estimated when many).
 
     Up to EXACT_MAX estimated matches, the whole matching set is walked: total and facets
-    are exact. Above, the walk is pruned and the total is estimated from term statistics.
+    are exact. Above, the total is estimated from term statistics, and the ranking either
+    scores only champion-list candidates (`champions`, for ORs of terms: see champions.py)
+    or walks the query with Whoosh's pruning.
     """
     reader = searcher.reader()
     exact = q.estimate_size(reader) <= EXACT_MAX
-    ranking = _RankingCollector(limit, prune=not exact)
+    terms = None if exact or champions is None else _flat_terms(q)
+    walked = q
+    candidates: set[int] | None = None
+    if terms is not None and champions is not None:
+        # Approximate scores for rare terms' posts and common terms' champions, then the
+        # best of those re-scored exactly with the whole query (see champions.py).
+        approx = champions.candidates(searcher, terms)
+        deleted = window.info.deleted
+        candidates = {d for d in approx if window.admits(d) and d not in deleted}
+        best = nlargest(limit + RERANK_EXTRA, candidates, key=approx.__getitem__)
+        walked = And([Docnums(best), q])
+    ranking = _RankingCollector(limit, prune=not exact and terms is None)
     searcher.search_with_collector(
-        q, FilterCollector(ranking, allow=window.filter, restrict=window.mask)
+        walked, FilterCollector(ranking, allow=window.filter, restrict=window.mask)
     )
     top = [(d, float(score or 0.0)) for score, d in ranking.results().top_n]
-    visited = set(ranking.docs)
+    visited = set(ranking.docs) if candidates is None else candidates
     if exact:
         return Ranking(top, visited, len(visited), True)
     estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
     return Ranking(top, visited, max(len(visited), estimate), False)
+
+
+def _flat_terms(q: Query) -> list[Term] | None:
+    """The terms of a query made only of ORs of text terms (plain words, prefixes), or None."""
+    if isinstance(q, Term):
+        return [q] if q.fieldname in TEXT_FIELDS and isinstance(q.text, str) else None
+    if not isinstance(q, Or):
+        return None
+    out: list[Term] = []
+    for child in q.children():
+        terms = _flat_terms(child)
+        if terms is None:
+            return None
+        out.extend(terms)
+    return out
 
 
 def _match_fraction(q: Query, reader: Any, n: int) -> float:
@@ -193,12 +232,12 @@ def _match_fraction(q: Query, reader: Any, n: int) -> float:
     return min(1.0, float(q.estimate_size(reader)) / n)
 
 
-def _all_words(q: Query | None) -> Query | None:
-    """For plain words (an OR of term groups, one per word), the AND of those groups.
+def _word_groups(q: Query | None) -> list[Query] | None:
+    """For plain words (an OR of term groups, one per word), those groups; else None.
 
-    The parser's OR of `title:w^2 OR content:w` for every word; each word's group also holds
+    The parser's OR of `title:w OR content:w` for every word; each word's group also holds
     its typo corrections or prefix expansions. Anything else (phrases, exclusions, fields,
-    nested AND) is not plain words: None.
+    nested AND) is not plain words.
     """
     if not isinstance(q, Or):
         return None
@@ -216,7 +255,7 @@ def _all_words(q: Query | None) -> Query | None:
         groups.setdefault(key, []).extend(leaves)
     if len(groups) < 2:
         return None
-    return And([Or(leaves) for leaves in groups.values()])
+    return [Or(leaves) for leaves in groups.values()]
 
 
 def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Facet]]:

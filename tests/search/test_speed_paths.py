@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from search import SearchIndex, SearchPage, SearchQuery, searching
+from search import SearchIndex, SearchPage, SearchQuery, champions, searching
 from tests.search.docs import NOW, make_doc
 
 
@@ -85,3 +85,25 @@ class TestRelated:
     def test_tags_alone_find_posts_when_the_text_has_no_key_terms(self, many: SearchIndex) -> None:
         related = many.related_to_text("", "", ["food"], limit=10, now=NOW)
         assert {r.post_id for r in related} == set(range(31, 36))
+
+
+class TestChampionLists:
+    def test_big_ors_rank_from_champion_lists_like_the_full_walk(
+        self, many: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        exact = search(many, "garden OR tomato OR shed", per_page=5)
+        monkeypatch.setattr(searching, "EXACT_MAX", 5)
+        monkeypatch.setattr(champions, "CHAMPIONS", 8)
+        monkeypatch.setattr(champions, "RARE_POSTINGS", 12)
+        page = search(many, "garden OR tomato OR shed", per_page=5)
+        assert not page.exact
+        assert [h.post_id for h in page.hits] == [h.post_id for h in exact.hits]
+        assert [h.score for h in page.hits] == pytest.approx([h.score for h in exact.hits])
+
+    def test_hidden_posts_never_come_from_champion_lists(
+        self, many: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(searching, "EXACT_MAX", 5)
+        many.apply([], [1, 2, 3])
+        found = {h.post_id for h in search(many, "garden", per_page=50).hits}
+        assert found and not found & {1, 2, 3}
