@@ -138,6 +138,9 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
         detail = f"There is nothing at {request.url.path}."
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        detail = ("The request body could not be read: it must be valid UTF-8 JSON (or a form "
+                  "where one is expected), nested at most a few hundred levels deep.")
     return problem_response(request, exc.status_code, title, detail, dict(exc.headers or {}))
 
 
@@ -174,7 +177,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _DESCRIPTIONS = {
     301: "Moved: `Location` has the new URL", 308: "Moved: repeat the request at `Location`",
-    400: "The body could not be parsed", 401: "Missing, expired or invalid access token",
+    400: "A NUL byte in the URL, or a body that could not be parsed",
+    401: "Missing, expired or invalid access token",
     413: "The request body is too large", 422: "Invalid parameters or body",
 }
 
@@ -185,13 +189,13 @@ _REDIRECTING = "/posts/{slug}"
 
 def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """What any operation of this shape can answer, whatever its own code does."""
-    statuses = set()
+    statuses = {400}  # a NUL byte in the URL (api.middleware.NulByteMiddleware)
     if _REDIRECTING in path:
         statuses.add(301 if method in ("get", "head") else 308)
     if operation.get("parameters") or "requestBody" in operation:
         statuses.add(422)
     if "requestBody" in operation:
-        statuses |= {400, 413}
+        statuses.add(413)
     if operation.get("security"):  # a bad token is refused even where signing in is optional
         statuses.add(401)
     return statuses

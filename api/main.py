@@ -18,7 +18,12 @@ from api.db import create_engine, make_sessionmaker
 from api.errors import add_exception_handlers
 from api.feeds.router import router as feeds_router
 from api.frontend import find_frontend, mount_frontend
-from api.middleware import BodyLimitMiddleware, ETagMiddleware, RequestContextMiddleware
+from api.middleware import (
+    BodyLimitMiddleware,
+    ETagMiddleware,
+    NulByteMiddleware,
+    RequestContextMiddleware,
+)
 from api.posts.router import router as posts_router
 from api.ratelimit import RateLimiter
 from api.searching.router import router as search_router
@@ -133,5 +138,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Link", "X-Total-Count", "X-Request-ID", "Location", "Retry-After"],
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulByteMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

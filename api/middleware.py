@@ -75,7 +75,12 @@ class _TooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """413 for bodies over the limit: by `Content-Length` up front, or while streaming."""
+    """413 for bodies over the limit: by `Content-Length` up front, or while streaming.
+
+    A streamed body over the limit is answered 413 at once, and the app is told the client
+    left: an exception raised from `receive` would reach FastAPI's body parsing, which turns
+    any error into a 400.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -91,27 +96,54 @@ class BodyLimitMiddleware:
             await _send_problem(send, 413, "Payload Too Large", detail, scope["path"])
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, started, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        started = True
+                        await _send_problem(send, 413, "Payload Too Large", detail, scope["path"])
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:  # the 413 has been sent; whatever the app answers goes nowhere
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _send_problem(send, 413, "Payload Too Large", detail, scope["path"])
+        except Exception:
+            if not refused:
+                raise
+
+
+class NulByteMiddleware:
+    """400 for a NUL byte in the path or query string: PostgreSQL cannot compare text with
+    one, so every lookup would fail, and no URL needs one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or b"%00" in scope["query_string"]
+            or b"\x00" in scope["query_string"]
+        ):
+            await _send_problem(send, 400, "Bad Request",
+                                "NUL bytes are not allowed in URLs.", scope["path"].replace("\x00", ""))
+            return
+        await self.app(scope, receive, send)
 
 
 _ETAG_TYPES = ("application/json", "application/problem+json", "application/xml",

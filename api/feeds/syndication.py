@@ -1,5 +1,6 @@
 """RSS 2.0 and Atom 1.0 documents, rendered by feedgen from a `Feed`."""
 
+import html
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
@@ -34,7 +35,9 @@ def _generator(feed: Feed, *, rss: bool) -> FeedGenerator:
         fe.published(item.published)
         fe.updated(item.updated)
         if item.summary:
-            fe.summary(item.summary)  # RSS <description>; the full HTML is content:encoded
+            # Plain text. Atom says so (no `type` is text); RSS readers take <description> for
+            # HTML, so there it is escaped: an excerpt reading "<script>" must stay text.
+            fe.summary(html.escape(item.summary, quote=False) if rss else item.summary)
         fe.content(item.content_html, type="html")
         author = {"name": item.author.name}
         if item.author.url:

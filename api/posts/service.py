@@ -26,6 +26,7 @@ from api.text.slugs import slugify
 from api.users.models import User
 
 EXCERPT_WORDS = 40
+EXCERPT_CHARS = 1000  # Post.excerpt's length
 
 
 def is_public_clause(now: datetime) -> ColumnElement[bool]:
@@ -144,7 +145,10 @@ async def comment_counts(session: AsyncSession, post_ids: Sequence[int]) -> dict
 def _excerpt(content_html: str) -> str:
     words = plain_text(content_html).split()
     text = " ".join(words[:EXCERPT_WORDS])
-    return text + ("…" if len(words) > EXCERPT_WORDS else "")
+    more = len(words) > EXCERPT_WORDS
+    if len(text) >= EXCERPT_CHARS:  # long "words" (URLs, code): the column holds 1,000
+        text, more = text[: EXCERPT_CHARS - 1].rstrip(), True
+    return text + ("…" if more else "")
 
 
 def _resolve_publication(

@@ -8,6 +8,8 @@ from api.users.models import Role, UserBase
 
 
 class UserCreate(UserBase):
+    # Shown as an image by frontends: an http(s) URL, as in UserUpdate (not `javascript:`).
+    avatar_url: HttpUrl | None = None  # type: ignore[assignment]
     email: EmailStr
     password: str = Field(min_length=8, max_length=200)
     role: Role = Role.author

@@ -11,7 +11,9 @@ from api.users.security import hash_password, verify_password
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> User | None:
-    user = (await session.exec(select(User).where(User.username == username))).first()
+    user = None
+    if "\x00" not in username:  # no username holds one, and PostgreSQL cannot compare with it
+        user = (await session.exec(select(User).where(User.username == username))).first()
     # Verify even when the user is missing, so the answer takes the same time either way.
     ok = verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
@@ -31,7 +33,7 @@ async def create_user(session: AsyncSession, *, user_in: UserCreate) -> User:
         username=user_in.username,
         display_name=user_in.display_name,
         bio=user_in.bio,
-        avatar_url=user_in.avatar_url,
+        avatar_url=str(user_in.avatar_url) if user_in.avatar_url else None,
         email=str(user_in.email),
         role=user_in.role,
         password_hash=hash_password(user_in.password),
