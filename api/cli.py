@@ -4,12 +4,15 @@ import argparse
 import asyncio
 import getpass
 import logging
+import logging.config
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
+
+from api.logs import log_config
 
 log = logging.getLogger("inkwell")
 
@@ -126,6 +129,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "api.main:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, proxy_headers=True,
+        log_config=log_config(args.log_level),
     )
     return 0
 
@@ -197,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.config.dictConfig(log_config())
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -13,10 +13,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 log = logging.getLogger("inkwell.access")
+errors_log = logging.getLogger("inkwell")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# For the API docs pages (FastAPI's Swagger UI and ReDoc load from jsDelivr and start with an
+# inline script); the frontend sets its own, stricter policy.
 _HTML_CSP = (
-    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
+    "default-src 'self'; object-src 'none'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
     "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
@@ -24,6 +27,8 @@ _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 class RequestIdFilter(logging.Filter):
+    """Stamps `record.request_id` (or "-" outside requests); installed by `api.logs`."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
@@ -43,8 +48,12 @@ class RequestContextMiddleware:
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
                 headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -58,6 +67,15 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Answered here rather than by Starlette's outermost error middleware, which runs
+            # outside this one: the 500 then carries the request ID and the security headers,
+            # and the traceback is logged with the request ID. The body never tells the error.
+            errors_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            await _send_problem(send_with_headers, 500, "Internal Server Error",
+                                "The server failed to handle this request.", scope["path"])
         finally:
             request_id_var.reset(token)
 
