@@ -6,7 +6,7 @@ Ranking an OR that contains a term found in tens of thousands of posts means sco
 of them (Whoosh's block-quality skipping barely skips with BM25's loose block bounds): about
 2 us a posting, 100+ ms for one common word at 100,000 posts. Instead, the candidates are all
 posts of the query's rarer terms plus the top CHAMPIONS posts of each common term (its
-"champion list", computed once per term and index state and cached), and only those
+"champion list", computed once per term and segment and cached), and only those
 candidates are scored, exactly, with the whole query. A post outside every list can only rank
 if it scores well on several common terms at once without being a champion of any: rare
 enough at page-one depths to accept, and the reason the total is reported as an estimate.
@@ -31,41 +31,39 @@ RERANK_EXTRA = 40
 CACHE_SIZE = 4096
 
 
-def _state(searcher: Searcher) -> tuple[Any, ...]:
-    """Identifies the index state: segments and their deletions (global docnums follow them)."""
-    key = []
-    for reader, _offset in searcher.reader().leaf_readers():
-        segment = reader.segment()
-        if segment is not None:
-            key.append((segment.segment_id(), segment.deleted_count()))
-    return tuple(key)
-
-
 class ChampionCache:
-    """Champion lists by (index state, field, term); shared by the threads of one index."""
+    """Champion lists by (segment, field, term); shared by the threads of one index."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
         self._lock = threading.Lock()
         self._lists: OrderedDict[tuple[Any, ...], list[tuple[int, float]]] = OrderedDict()
 
-    def champions(
-        self, searcher: Searcher, state: tuple[Any, ...], fieldname: str, text: str
-    ) -> list[tuple[int, float]]:
-        """(docnum, score) of the best CHAMPIONS posts for the bare term (boost 1)."""
-        key = (state, fieldname, text)
-        with self._lock:
-            found = self._lists.get(key)
-            if found is not None:
-                self._lists.move_to_end(key)
-                return found
-        results = searcher.search(Term(fieldname, text), limit=CHAMPIONS)
-        found = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
-        with self._lock:
-            self._lists[key] = found
-            while len(self._lists) > self.size:
-                self._lists.popitem(last=False)
-        return found
+    def champions(self, searcher: Searcher, fieldname: str, text: str) -> list[tuple[int, float]]:
+        """(global docnum, score) of the best CHAMPIONS posts of each segment for the bare term.
+
+        Kept per segment: segments never change (apart from deletions, which the caller
+        filters out), so a commit only costs the lists of its new, small segment.
+        """
+        out: list[tuple[int, float]] = []
+        for sub, offset in searcher.leaf_searchers():
+            segment = sub.reader().segment()
+            if segment is None or (fieldname, text) not in sub.reader():
+                continue
+            key = (segment.segment_id(), fieldname, text)
+            with self._lock:
+                found = self._lists.get(key)
+                if found is not None:
+                    self._lists.move_to_end(key)
+            if found is None:
+                results = sub.search(Term(fieldname, text), limit=CHAMPIONS)
+                found = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
+                with self._lock:
+                    self._lists[key] = found
+                    while len(self._lists) > self.size:
+                        self._lists.popitem(last=False)
+            out.extend((d + offset, score) for d, score in found)
+        return out
 
     def candidates(self, searcher: Searcher, terms: Iterable[Term]) -> dict[int, float]:
         """docnum -> approximate score: exact for the rarer terms (all their postings, within
@@ -75,7 +73,6 @@ class ChampionCache:
             ((reader.doc_frequency(t.fieldname, t.text), t) for t in terms),
             key=lambda pair: pair[0],
         )
-        state = _state(searcher)
         context = searcher.context()
         budget = RARE_POSTINGS
         scores: dict[int, float] = {}
@@ -92,7 +89,7 @@ class ChampionCache:
                         scores[d] = get(d, 0.0) + m.score()
                         m.next()
             else:
-                for d, score in self.champions(searcher, state, term.fieldname, term.text):
+                for d, score in self.champions(searcher, term.fieldname, term.text):
                     scores[d] = get(d, 0.0) + score * term.boost
         return scores
 

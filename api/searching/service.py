@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +28,8 @@ from search import IndexerLock, IndexUnavailable, SearchIndex, layout
 log = logging.getLogger("inkwell.search")
 T = TypeVar("T")
 TAKEOVER_SECONDS = 2.0
+#: Threads that read the index (each keeps a searcher open): see SearchService.read.
+READER_THREADS = 4
 PRUNE_EVERY_SECONDS = 600.0
 
 
@@ -92,6 +95,7 @@ class SearchService:
         self._task: asyncio.Task[None] | None = None
         self._last_prune = time.monotonic()  # the first prune waits a period, not start-up
         self.last_error: str | None = None
+        self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="inkwell-search")
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -107,6 +111,7 @@ class SearchService:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        self._readers.shutdown(wait=True)
         if self.index is not None:
             self.index.close()
         self.lock.release()
@@ -228,7 +233,7 @@ class SearchService:
         if index is None:
             raise SearchUnavailable("The search index is being built; try again in a moment.")
         try:
-            return await anyio.to_thread.run_sync(fn, index)
+            return await self._in_reader_thread(fn, index)
         except (OSError, ValueError) as exc:
             # A rebuild in another process may have swapped the folder and removed the files
             # this reader had open: follow the new generation once, then give up loudly.
@@ -241,7 +246,14 @@ class SearchService:
                 raise SearchUnavailable("The search index is being rebuilt; try again soon.") from exc
             self.index, old = fresh, index
             old.close()
-            return await anyio.to_thread.run_sync(fn, fresh)
+            return await self._in_reader_thread(fn, fresh)
+
+    async def _in_reader_thread(self, fn: Callable[[SearchIndex], T], index: SearchIndex) -> T:
+        # A few dedicated threads, not anyio's pool of 40: every thread keeps its own searcher
+        # (and reopens it after each commit), so 40 threads meant 40 copies of the readers'
+        # memory and 40 reopenings per commit, for no gain on a GIL-bound, 2-core machine.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, fn, index)
 
     async def status(self) -> dict[str, Any]:
         if self.index is None:

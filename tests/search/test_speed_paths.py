@@ -91,6 +91,8 @@ class TestChampionLists:
     def test_big_ors_rank_from_champion_lists_like_the_full_walk(
         self, many: SearchIndex, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        # a second segment: champion lists are kept per segment
+        many.apply([make_doc(40, "Garden gnome", "garden garden shed", tags=("shed",))], [])
         exact = search(many, "garden OR tomato OR shed", per_page=5)
         monkeypatch.setattr(searching, "EXACT_MAX", 5)
         monkeypatch.setattr(champions, "CHAMPIONS", 8)
