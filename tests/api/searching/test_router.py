@@ -133,6 +133,8 @@ class TestSearchFollowsTheDatabase:
             assert_safe_html(item["highlights"]["content"])
         r = await client.get("/api/v1/search", params={"q": "x" * 501})
         assert r.status_code == 422
+        r = await client.get("/api/v1/search", params={"q": "nul\x00"})
+        assert r.status_code == 400
 
     async def test_did_you_mean(self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession) -> None:
         ann = await make_user(session)
