@@ -15,6 +15,11 @@ from search.fields import META_ID, META_PUBLISHED, SCHEMA_VERSION
 
 #: Unit separator between values in the `facets` column.
 SEP = "\x1f"
+#: Segments as separate files, not one compound file: a reader of a compound segment copies
+#: its terms file into memory, so opening a searcher on 100,000 posts took 120-260 ms and
+#: ~60 MB per searcher (and searchers are reopened after every commit); separate files are
+#: memory-mapped: 0.2 ms.
+WRITER_OPTIONS: dict[str, Any] = {"compound": False}
 
 
 def to_timestamp(dt: datetime) -> int:
@@ -69,7 +74,7 @@ def parse_meta(stored: dict[str, Any] | None) -> tuple[int | None, dict[str, Any
 
 def init_index(ix: Index) -> None:
     """Give a freshly created index its meta document (schema version, empty state)."""
-    with ix.writer() as writer:
+    with ix.writer(**WRITER_OPTIONS) as writer:
         _write_meta(writer, {})
 
 
@@ -80,7 +85,7 @@ def apply_changes(
     state: dict[str, Any] | None,
 ) -> None:
     """Upserts, deletes and the new state in one commit (or none of it on error)."""
-    with ix.writer() as writer:
+    with ix.writer(**WRITER_OPTIONS) as writer:
         for doc in upserts:
             writer.update_document(**to_fields(doc))
         for post_id in deletes:
@@ -97,7 +102,7 @@ def fill_index(
 ) -> None:
     """Bulk-load an empty index: add_document (no delete lookups), one commit."""
     count = 0
-    with ix.writer(limitmb=256) as writer:
+    with ix.writer(limitmb=256, **WRITER_OPTIONS) as writer:
         for doc in docs:
             writer.add_document(**to_fields(doc))
             count += 1

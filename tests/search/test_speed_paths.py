@@ -1,6 +1,7 @@
 """The shortcuts taken for speed: all words first, estimated totals and facets, related terms."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,13 @@ class TestChampionLists:
         many.apply([], [1, 2, 3])
         found = {h.post_id for h in search(many, "garden", per_page=50).hits}
         assert found and not found & {1, 2, 3}
+
+
+def test_segments_are_separate_files(tmp_path: Path) -> None:
+    """Compound segments are copied into memory by every reader (see writing.WRITER_OPTIONS)."""
+    index = SearchIndex.rebuild(tmp_path, [make_doc(1, "Garden")], {})
+    index.apply([make_doc(2, "Tomato")], [])
+    assert index.search(SearchQuery(q="garden OR tomato", now=NOW)).total == 2
+    index.close()
+    assert list(tmp_path.glob("gen-*/*.trm"))
+    assert not list(tmp_path.glob("gen-*/*.seg"))
