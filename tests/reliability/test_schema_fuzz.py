@@ -8,6 +8,7 @@ starts the app's lifespan on its own event loop thread.
 
 import asyncio
 import secrets
+import traceback
 from collections import Counter
 from typing import Any
 
@@ -16,6 +17,7 @@ import hypothesis
 import pytest
 import schemathesis
 import whoosh.codec.base
+import whoosh.filedb.compound
 import whoosh.filedb.filestore
 import whoosh.writing
 from hypothesis import HealthCheck, Phase
@@ -100,10 +102,10 @@ def _run(operation: Any, strategy: Any, examples: int, headers: dict[str, str],
 
 
 def _summary(exc: BaseException) -> str:
-    text = str(exc)
+    text = "".join(traceback.format_exception_only(exc))
     if isinstance(exc, BaseExceptionGroup):  # a flaky failure wraps the real one
         text += "\n" + "\n".join(_summary(inner) for inner in exc.exceptions)
-    return text[:3000]
+    return text[:4000]
 
 
 def _system_random_name(size: int = 28) -> str:
@@ -111,10 +113,10 @@ def _system_random_name(size: int = 28) -> str:
 
 
 def _summary(exc: BaseException) -> str:
-    text = str(exc)
+    text = "".join(traceback.format_exception_only(exc))
     if isinstance(exc, BaseExceptionGroup):  # a flaky failure wraps the real one
         text += "\n" + "\n".join(_summary(inner) for inner in exc.exceptions)
-    return text[:3000]
+    return text[:4000]
 
 
 def _system_random_name(size: int = 28) -> str:
@@ -124,7 +126,7 @@ def _system_random_name(size: int = 28) -> str:
 def test_every_operation_conforms(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     # Hypothesis seeds the global `random` before every example, and Whoosh names its segment
     # files with it: the indexer thread would make the same "random" segment name twice.
-    for module in (whoosh.codec.base, whoosh.filedb.filestore, whoosh.writing):
+    for module in (whoosh.codec.base, whoosh.filedb.compound, whoosh.filedb.filestore, whoosh.writing):
         monkeypatch.setattr(module, "random_name", _system_random_name)
     settings = settings.model_copy(update={
         "login_rate_per_minute": 1_000_000, "comment_rate_per_minute": 1_000_000})
