@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.filedb.filestore import RamStorage
 from whoosh.index import FileIndex, Index
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -23,6 +23,7 @@ from search.fields import META_ID, SCHEMA_VERSION, build_schema
 from search.querying import QueryBuilder
 from search.related import related_hits
 from search.searching import now_ts, run_search
+from search.storage import MappedFileStorage
 from search.suggesting import suggestions
 from search.writing import apply_changes, fill_index, init_index, parse_meta
 
@@ -94,7 +95,7 @@ class SearchIndex:
         if name is None:
             raise IndexUnavailable(f"no index at {path}")
         try:
-            ix = FileStorage(str(path / name)).open_index()
+            ix = MappedFileStorage(str(path / name)).open_index()
             with ix.searcher() as s:
                 version, _ = parse_meta(s.document(post_id=META_ID))
         except Exception as exc:  # any damage means: start over
@@ -107,7 +108,7 @@ class SearchIndex:
     @classmethod
     def _create(cls, path: Path) -> Self:
         folder = layout.new_generation(path)
-        ix = FileStorage(str(folder)).create_index(build_schema())
+        ix = MappedFileStorage(str(folder)).create_index(build_schema())
         init_index(ix)
         layout.swap_current(path, folder)
         return cls(path, ix, folder.name)
@@ -123,7 +124,7 @@ class SearchIndex:
         """Index `docs` into a fresh generation, then swap it in; readers of `path` follow."""
         path = Path(path)
         folder = layout.new_generation(path)
-        ix = FileStorage(str(folder)).create_index(build_schema())
+        ix = MappedFileStorage(str(folder)).create_index(build_schema())
         fill_index(ix, docs, state, progress)
         ix.close()
         layout.swap_current(path, folder)
@@ -228,7 +229,7 @@ class SearchIndex:
             if name is None or name == self._generation:
                 self._stamp = stamp
                 return
-            ix = FileStorage(str(self.path / name)).open_index()
+            ix = MappedFileStorage(str(self.path / name)).open_index()
             self._ix, self._generation, self._stamp = ix, name, stamp
 
     def _reading(self) -> tuple[Searcher, DocInfo]:
