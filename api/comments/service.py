@@ -19,6 +19,7 @@ from api.comments.presenters import CommentRow, ThreadRow
 from api.comments.schemas import CommentCreate, CommentUpdate
 from api.comments.spam import initial_status
 from api.errors import Forbidden, NotFound, Unprocessable
+from api.posts.errors import PostNotFound
 from api.posts.indexing import record_change
 from api.posts.models import Post
 from api.settings import Settings
@@ -156,6 +157,13 @@ async def create_comment(
 ) -> Comment:
     """Store a new comment with the status the moderation policy gives it."""
     assert post.id is not None
+    # Hold the post (FOR SHARE) until commit: a delete running beside this waits for it, or
+    # has already won, and then the answer is a 404 rather than a foreign-key error.
+    still_there = await session.exec(
+        select(Post.id).where(col(Post.id) == post.id).with_for_update(read=True)
+    )
+    if still_there.first() is None:
+        raise PostNotFound("The post was deleted.")
     if not post.is_public(now):
         raise CommentsClosed("This post is not published; it takes comments once it is.")
     if not post.comments_open:

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 
 from api.comments import service as comment_service
 from api.comments.errors import CommentNotFound
+from api.comments.schemas import CommentCreate
+from api.db import utcnow
 from api.posts import service as post_service
 from api.posts.errors import PostNotFound
 from api.posts.schemas import PostUpdate
@@ -85,3 +87,30 @@ async def test_an_edit_after_a_delete_in_progress_is_a_404(app: FastAPI) -> None
         await editing
     with pytest.raises(CommentNotFound):
         await moderating
+
+
+async def test_a_comment_on_a_post_being_deleted_is_a_404(app: FastAPI) -> None:
+    """Found by the concurrent-writers load: the comment insert hit a foreign-key error (500)."""
+    make_session = app.state.make_write_session
+    async with make_session() as session:
+        editor = await make_user(session, role=Role.editor)
+        post = await make_post(session, author=editor)
+
+    async def comment() -> None:
+        async with make_session() as session:
+            await comment_service.create_comment(
+                session, post=post, user=None, ip_hash="x", user_agent="test",
+                comment_in=CommentCreate(content="Late reply", author_name="Guest",
+                                         author_email="guest@example.org"),
+                settings=app.state.settings, now=utcnow(),
+            )
+
+    async with make_session() as deleting:
+        found = await post_service.get_editable_post(deleting, post.slug, editor=editor)
+        await post_service.delete_post(deleting, post=found)
+        commenting = asyncio.create_task(comment())
+        await asyncio.sleep(0.3)
+        assert not commenting.done()  # waits for the delete's row lock
+        await deleting.commit()
+    with pytest.raises(PostNotFound):
+        await commenting
