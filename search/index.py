@@ -210,7 +210,10 @@ class SearchIndex:
     def close(self) -> None:
         """Close every searcher this object opened, and the index."""
         for searcher in list(self._searchers):
-            searcher.close()
+            # A searcher replaced after a commit is closed already, but can linger in the
+            # weak set until garbage collection (result objects refer to it in cycles).
+            if not searcher.is_closed:
+                searcher.close()
         self._ix.close()
 
     # -- internals ---------------------------------------------------------------------

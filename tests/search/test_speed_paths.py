@@ -120,3 +120,13 @@ def test_segments_are_separate_files(tmp_path: Path) -> None:
     index.close()
     assert list(tmp_path.glob("gen-*/*.trm"))
     assert not list(tmp_path.glob("gen-*/*.seg"))
+
+
+def test_close_skips_searchers_replaced_after_a_commit(tmp_path: Path) -> None:
+    index = SearchIndex.rebuild(tmp_path, [make_doc(1, "Garden")], {})
+    page = index.search(SearchQuery(q="garden", now=NOW))
+    stale = list(index._searchers)
+    index.apply([make_doc(2, "Tomato")], [])
+    index.search(SearchQuery(q="tomato", now=NOW))  # replaces (closes) this thread's searcher
+    assert page.total == 1 and all(s.is_closed for s in stale)
+    index.close()  # must not close the stale one a second time
