@@ -16,6 +16,7 @@ from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
+from search import feedback
 from search.champions import RERANK_EXTRA, ChampionCache, Docnums
 from search.docinfo import DocInfo
 from search.documents import Facet, SearchHit, SearchPage, SearchQuery
@@ -109,13 +110,23 @@ def run_search(
         ranked = [(d, 0.0) for d in ordered[limit - per_page :]]
     elif sort == "relevance":
         groups = _word_groups(parsed.query)
+        # Long plain queries: pseudo-relevance feedback from the first search's best visible
+        # documents (feedback.py); totals and facets stay those of the original query.
+        expand = feedback.applies(builder, request.q)
+        first = max(limit, feedback.FEEDBACK_DOCS) if expand else limit
         ranking: Ranking | None = None
         if groups is not None:
-            ranking = rank(searcher, And([And(groups), *filters]), window, limit)
+            ranking = rank(searcher, And([And(groups), *filters]), window, first)
         if ranking is None or ranking.total < ALL_WORDS_MIN:
-            ranking = rank(searcher, matcher, window, limit, champions)
-        ranked = ranking.top[limit - per_page :]
-        matched, total, exact = ranking.visited, ranking.total, ranking.exact
+            ranking = rank(searcher, matcher, window, first, champions)
+        top = ranking.top
+        if expand and parsed.query is not None:
+            top = feedback.rerank(
+                searcher, builder, parsed.query, top,
+                lambda q: rank(searcher, And([q, *filters]) if filters else q, window, limit).top,
+            ) or top  # fmt: skip
+        ranked = top[limit - per_page : limit]
+        matched, total, exact = ranking.visited, max(ranking.total, len(top)), ranking.exact
     else:
         matched = {d for d in searcher.docs_for_query(matcher) if window.admits(d)}
         ordered = info.by_time(matched, limit, newest=(sort == "newest"))
