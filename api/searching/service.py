@@ -113,7 +113,10 @@ class SearchService:
                 pass
         self._readers.shutdown(wait=True)
         if self.index is not None:
-            self.index.close()
+            try:
+                self.index.close()
+            except Exception as exc:  # a read still running in a worker thread at shutdown
+                log.info("search index closed while in use: %r", exc)
         self.lock.release()
 
     def notify(self) -> None:
