@@ -6,7 +6,6 @@ import logging
 import re
 import uuid
 from contextvars import ContextVar
-from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -178,7 +177,7 @@ class ETagMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        start: dict[str, Any] | None = None
+        start: Message | None = None
         chunks: list[bytes] = []
         passthrough = False
 

@@ -65,7 +65,7 @@ class RateLimiter:
                     .values(key=key, window_start=start, count=1)
                     .on_conflict_do_update(
                         index_elements=["key", "window_start"],
-                        set_={"count": RateLimitCounter.count + 1},  # type: ignore[operator]
+                        set_={"count": RateLimitCounter.count + 1},
                     )
                     .returning(col(RateLimitCounter.count))
                 )

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -14,7 +14,7 @@ from api.users.dependencies import CurrentUser, OptionalUser
 
 router = APIRouter(prefix="/posts", tags=["posts"])
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, expired or invalid access token"},
     403: {"description": "Signed in, but not allowed to change this post"},
     404: {"description": "No such post, or not visible to you"},

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import SQLModel
 
 from api.posts.models import PostStatus
@@ -29,9 +29,9 @@ def _clean_tags(tags: list[str] | None) -> list[str] | None:
 
 
 class PostCreate(SQLModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
             "examples": [
                 {
                     "title": "Does massage help sore muscles?",
@@ -41,7 +41,7 @@ class PostCreate(SQLModel):
                 }
             ]
         },
-    )
+    }
 
     title: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(default=None, min_length=1, max_length=80,
@@ -77,8 +77,8 @@ class PostCreate(SQLModel):
 
 
 class PostUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"title": "A better title", "status": "published"}]})
+    model_config = {"extra": "forbid", "json_schema_extra": {
+        "examples": [{"title": "A better title", "status": "published"}]}}
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(default=None, min_length=1, max_length=80,

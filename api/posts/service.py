@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func
@@ -39,7 +40,7 @@ def visible_clause(viewer: User | None, now: datetime) -> ColumnElement[bool]:
     if viewer is None:
         return is_public_clause(now)
     if viewer.can_edit_any_post():
-        return and_(True)  # type: ignore[arg-type]
+        return and_(True)
     return or_(is_public_clause(now), col(Post.author_id) == viewer.id)
 
 
@@ -115,11 +116,12 @@ async def list_posts(
         )
     if author:
         filters.append(col(Post.author_id).in_(select(User.id).where(User.username == author)))
-    order = {
+    orders: dict[PostSort, tuple[ColumnElement[Any], ...]] = {
         "-published_at": (col(Post.published_at).desc(), col(Post.id).desc()),
         "published_at": (col(Post.published_at).asc(), col(Post.id).asc()),
         "title": (col(Post.title).asc(), col(Post.id).asc()),
-    }[sort]
+    }
+    order = orders[sort]
     total = (await session.exec(select(func.count()).select_from(Post).where(*filters))).one()
     if offset >= total:
         return [], total
@@ -211,9 +213,12 @@ async def _save_with_slug(session: AsyncSession, post: Post, wanted: str, *, exa
 
 
 async def create_post(session: AsyncSession, *, author: User, post_in: PostCreate) -> Post:
+    assert author.id is not None
     now = utcnow()
     html = render_post_html(post_in.content)
+    base = post_in.slug or slugify(post_in.title) or "post"
     post = Post(
+        slug=base,  # provisional: _save_with_slug picks the free one
         title=post_in.title,
         excerpt=post_in.excerpt if post_in.excerpt is not None else _excerpt(html),
         content=post_in.content,
@@ -226,7 +231,6 @@ async def create_post(session: AsyncSession, *, author: User, post_in: PostCreat
         created_at=now,
         updated_at=now,
     )
-    base = post_in.slug or slugify(post_in.title) or "post"
     await _save_with_slug(session, post, base, exact=post_in.slug is not None)
     assert post.id is not None
     await _set_tags(session, post.id, post_in.tags)
@@ -236,7 +240,7 @@ async def create_post(session: AsyncSession, *, author: User, post_in: PostCreat
 
 async def _set_tags(session: AsyncSession, post_id: int, names: Sequence[str]) -> None:
     tags = await tag_service.get_or_create_tags(session, names)
-    await session.exec(delete(PostTag).where(col(PostTag.post_id) == post_id))  # type: ignore[call-overload]
+    await session.exec(delete(PostTag).where(col(PostTag.post_id) == post_id))
     for tag in tags:
         assert tag.id is not None
         session.add(PostTag(post_id=post_id, tag_id=tag.id))
@@ -278,7 +282,7 @@ async def update_post(session: AsyncSession, *, post: Post, post_in: PostUpdate)
     old_slug = post.slug
     if new_slug and new_slug != old_slug:
         await _save_with_slug(session, post, new_slug, exact=True)
-        await session.exec(delete(PostSlugRedirect).where(col(PostSlugRedirect.old_slug) == new_slug))  # type: ignore[call-overload]
+        await session.exec(delete(PostSlugRedirect).where(col(PostSlugRedirect.old_slug) == new_slug))
         session.add(PostSlugRedirect(old_slug=old_slug, post_id=post.id))
     session.add(post)
     await session.flush()
@@ -291,7 +295,7 @@ async def update_post(session: AsyncSession, *, post: Post, post_in: PostUpdate)
 async def delete_post(session: AsyncSession, *, post: Post) -> None:
     assert post.id is not None
     await record_change(session, post.id)
-    await session.exec(delete(Post).where(col(Post.id) == post.id))  # type: ignore[call-overload]
+    await session.exec(delete(Post).where(col(Post.id) == post.id))
     session.expunge(post)
 
 

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import selectinload
@@ -40,7 +40,7 @@ from search import RelatedHit, SearchIndex
 
 router = APIRouter(tags=["search"])
 
-_UNAVAILABLE = {503: {"description": "The index is being built"}}
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "The index is being built"}}
 
 
 def _service(request: Request) -> SearchService:

@@ -155,7 +155,11 @@ async def next_batch(
         .where(col(SearchChange.seq) > state.watermark)
         .order_by(col(SearchChange.seq)).limit(BATCH + len(state.applied))
     )
-    rows = [(s, p) for s, p in (await session.exec(statement)).all() if s not in state.applied]
+    rows = [
+        (s, p)
+        for s, p in (await session.exec(statement)).all()
+        if s is not None and s not in state.applied  # seq is the primary key: never None
+    ]
     rows = rows[:BATCH]
     new_state = SyncState(state.watermark, set(state.applied), time.time())
     new_state.applied.update(seq for seq, _ in rows)
@@ -169,5 +173,5 @@ async def next_batch(
 async def prune(session: AsyncSession, retention_hours: float) -> int:
     """Drop change-log rows older than the retention period (every machine has had time)."""
     cutoff = utcnow() - timedelta(hours=retention_hours)
-    result = await session.exec(delete(SearchChange).where(col(SearchChange.created_at) < cutoff))  # type: ignore[call-overload]
+    result = await session.exec(delete(SearchChange).where(col(SearchChange.created_at) < cutoff))
     return int(result.rowcount or 0)

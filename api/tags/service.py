@@ -21,11 +21,11 @@ async def get_or_create_tags(session: AsyncSession, names: Sequence[str]) -> lis
         by_slug.setdefault(slug, name)
     if not by_slug:
         return []
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(Tag).values(
         [{"name": name, "slug": slug} for slug, name in by_slug.items()]
     ).on_conflict_do_nothing(index_elements=["slug"])
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)
     result = await session.exec(select(Tag).where(col(Tag.slug).in_(by_slug)))
     return sorted(result.all(), key=lambda tag: tag.slug)
 

@@ -14,7 +14,7 @@ class UserCreate(UserBase):
     password: str = Field(min_length=8, max_length=200)
     role: Role = Role.author
 
-    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
 
     @field_validator("*")
     @classmethod
@@ -31,7 +31,7 @@ class UserUpdate(SQLModel):
     role: Role | None = None
     is_active: bool | None = None
 
-    model_config = {"extra": "forbid"}  # type: ignore[assignment]
+    model_config = {"extra": "forbid"}
 
     @field_validator("bio")
     @classmethod

@@ -82,7 +82,7 @@ class TestListPosts:
         {"sort": "bogus"}, {"status": "nope"}, {"page": 10**30},
     ])
     async def test_bad_parameters_are_problem_422(
-        self, client: httpx.AsyncClient, params: dict[str, object]
+        self, client: httpx.AsyncClient, params: dict[str, str | int]
     ) -> None:
         r = await client.get("/api/v1/posts", params=params)
         assert r.status_code == 422

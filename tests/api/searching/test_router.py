@@ -23,7 +23,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0)
         await asyncio.sleep(0.05)
 
 
-async def titles(client: httpx.AsyncClient, q: str, **params: object) -> list[str]:
+async def titles(client: httpx.AsyncClient, q: str, **params: str) -> list[str]:
     r = await client.get("/api/v1/search", params={"q": q, **params})
     assert r.status_code == 200, r.text
     return [item["post"]["title"] for item in r.json()["items"]]

@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -45,7 +46,7 @@ def servers(settings: Settings, tmp_path: Path) -> Iterator[tuple[list[Server], 
             server.stop()
 
 
-def _search_status(server: Server, timeout: float = 10.0) -> dict[str, object]:
+def _search_status(server: Server, timeout: float = 10.0) -> dict[str, Any]:
     """The server's search status once its index is open."""
     deadline = time.monotonic() + timeout
     while True:
