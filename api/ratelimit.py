@@ -1,4 +1,4 @@
-"""Fixed-window rate limits whose counters every worker shares (database, or Redis).
+"""Sliding-window rate limits whose counters every worker shares (database, or Redis).
 
 Counters live outside the request's transaction: a refused or failed request still counts,
 and one process's memory is never the source of truth, so limits hold across workers.
@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel, col, select
 
 from api.errors import TooManyRequests
 
@@ -41,21 +41,30 @@ class RateLimiter:
             self.redis = Redis.from_url(redis_url)
 
     async def hit(self, key: str, limit: int, window: int = WINDOW_SECONDS) -> int | None:
-        """Count one request; the seconds to wait when over the limit, else None."""
+        """Count one request; the seconds to wait when over the limit, else None.
+
+        A sliding window: this window's count plus the previous window's, weighted by how
+        much of it still overlaps the last `window` seconds. A burst straddling a window
+        boundary is counted whole, not reset at the boundary.
+        """
         now = time.time()
         start = int(now // window) * window
         retry_after = max(1, int(start + window - now + 0.999))
         if self.redis is not None:
-            redis_key = f"inkwell:rl:{key}:{start}"
+            current_key = f"inkwell:rl:{key}:{start}"
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(redis_key)
-                pipe.expire(redis_key, window * 2)
-                count, _ = await pipe.execute()
+                pipe.incr(current_key)
+                pipe.expire(current_key, window * 2)
+                pipe.get(f"inkwell:rl:{key}:{start - window}")
+                count, _, previous = await pipe.execute()
+            previous = int(previous or 0)
         else:
-            count = await self._hit_database(key, start)
-        return retry_after if count > limit else None
+            count, previous = await self._hit_database(key, start, window)
+        overlap = 1.0 - (now - start) / window
+        return retry_after if count + previous * overlap > limit else None
 
-    async def _hit_database(self, key: str, start: int) -> int:
+    async def _hit_database(self, key: str, start: int, window: int) -> tuple[int, int]:
+        """This window's count (after counting this hit) and the previous window's."""
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(sqlite_immediate=True)
             async with conn.begin():
@@ -70,13 +79,19 @@ class RateLimiter:
                     .returning(col(RateLimitCounter.count))
                 )
                 count = (await conn.execute(statement)).scalar_one()
+                previous = (await conn.execute(
+                    select(RateLimitCounter.count).where(
+                        col(RateLimitCounter.key) == key,
+                        col(RateLimitCounter.window_start) == start - window,
+                    )
+                )).scalar_one_or_none()
                 if count == 1:  # first hit of a window: drop the windows that have passed
                     await conn.execute(
                         delete(RateLimitCounter).where(
-                            col(RateLimitCounter.window_start) < start - WINDOW_SECONDS
+                            col(RateLimitCounter.window_start) < start - window
                         )
                     )
-        return int(count)
+        return int(count), int(previous or 0)
 
     async def close(self) -> None:
         if self.redis is not None:

@@ -54,3 +54,19 @@ async def test_redis_counters_hold_across_workers(redis_limiters: list[RateLimit
             await limiter.close()
     assert results[:3] == [None] * 3
     assert all(r is not None and 1 <= r <= 60 for r in results[3:])
+
+
+async def test_a_burst_across_a_window_boundary_is_still_limited(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found flaky in CI: fixed windows reset at each minute, letting a burst through."""
+    limiter = RateLimiter(app.state.engine)
+    key = f"test:{uuid.uuid4().hex}"
+    boundary = 1_800_000_000.0  # a multiple of 60
+    monkeypatch.setattr("api.ratelimit.time.time", lambda: boundary - 0.5)
+    assert [await limiter.hit(key, 3) for _ in range(3)] == [None] * 3
+    monkeypatch.setattr("api.ratelimit.time.time", lambda: boundary + 0.5)
+    assert await limiter.hit(key, 3) is not None
+    # Once most of the last window has slid by, requests are allowed again.
+    monkeypatch.setattr("api.ratelimit.time.time", lambda: boundary + 50)
+    assert await limiter.hit(key, 3) is None
