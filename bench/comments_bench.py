@@ -44,6 +44,7 @@ from api.migrate import upgrade  # noqa: E402
 from api.posts.models import Post, PostStatus  # noqa: E402
 from api.text.markdown import render_comment_html  # noqa: E402
 from api.users.models import Role, User  # noqa: E402
+from bench.posts_bench import run_wrk  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
 SLUG = "does-massage-help"
@@ -231,16 +232,38 @@ def main() -> None:
         asyncio.run(seed(url))
         env = {"INKWELL_DATABASE_URL": url, "INKWELL_INDEX_DIR": str(workdir / "index"),
                "INKWELL_SECRET_KEY": SECRET}
+        pages = (("whole thread (`per_page=40`)", 40), ("first page (`per_page=10`)", 10))
         with uvicorn(env) as base:
             results = [
                 asyncio.run(load(base, label, per_page, requests=args.requests,
                                  connections=args.connections))
-                for label, per_page in (("whole thread (`per_page=40`)", 40),
-                                        ("first page (`per_page=10`)", 10))
+                for label, per_page in pages
             ]
+            # The Python client above spends as much CPU as the server; wrk (C) shows the
+            # server's own latency when it is installed.
+            wrk_rows = [
+                run_wrk(label, f"{base}/api/v1/posts/{SLUG}/comments?per_page={per_page}",
+                        duration=8, connections=args.connections)
+                for label, per_page in pages
+            ] if shutil.which("wrk") else []
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     body = report(results, args, (load_before, os.getloadavg()[0]))
+    body += (
+        "\n\nAnonymous readers get the thread from the response cache (api/caching.py) after the "
+        "first request, checked against the content version, so the numbers above are the "
+        "cached path; the first request of a thread, or any after a change, runs the two SQL "
+        "queries. The httpx client costs about as much CPU as the server on this 2-core "
+        "machine, so its latencies include its own queueing."
+    )
+    if wrk_rows:
+        body += "\n\nThe same URLs under wrk (16 connections, 8 s after a 2 s warm-up):\n\n"
+        body += "| Page | req/s | p50 (ms) | p99 (ms) | Errors | Goal |\n|---|---:|---:|---:|---:|---|\n"
+        body += "\n".join(
+            f"| {r.target} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | "
+            f"{'met' if r.p99_ms < GOAL_P99_MS and not r.errors else 'missed'} |"
+            for r in wrk_rows
+        )
     print(body)
     if not args.no_write:
         write_section("Comments", body)
