@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from heapq import nlargest
 
 from whoosh.analysis.analyzers import Analyzer
+from whoosh.lang.snowball.english import EnglishStemmer
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
 from search.docinfo import DocInfo
 from search.documents import RelatedHit
 
+stem = EnglishStemmer().stem
 KEY_TERMS = 12
 TITLE_TERMS = 4
 TAG_BOOST = 1.5
@@ -31,6 +33,23 @@ COMMON_FRACTION = 0.01
 COMMON_MIN = 1000
 
 
+#: Function words the index keeps (its stop list is short, for phrase search) but that never
+#: explain why two posts are alike; matched on stems, since key terms come out stemmed.
+_FUNCTION_WORDS = (
+    "about above actually after again against all almost also although always am among another "
+    "any anyone anything are around back because been before being below between both but "
+    "could did does doing done down during each either else enough even ever every few first "
+    "get gets getting got had has having he her here hers him his how however i into its it's "
+    "just last least less let like made make makes many me might more most much must my "
+    "never next no nor now off often once one only other others our out over own per perhaps "
+    "quite rather really same say says see seem seems she should since so some something "
+    "still such than then there these they thing things those though through thus too under "
+    "until up upon very was way ways well were what whatever when where whether which while "
+    "who whom whose why within without would yes yet"
+).split()
+_STEMMED_FUNCTION_WORDS = frozenset(stem(w) for w in _FUNCTION_WORDS) | frozenset(_FUNCTION_WORDS)
+
+
 def key_terms(searcher: Searcher, title: str, content: str) -> list[tuple[str, float]]:
     """(stemmed term, weight): the terms that best tell this text apart from the collection."""
     body = searcher.key_terms_from_text(
@@ -39,7 +58,8 @@ def key_terms(searcher: Searcher, title: str, content: str) -> list[tuple[str, f
     heading = searcher.key_terms_from_text("title", title, numterms=TITLE_TERMS) if title else []
     weights: dict[str, float] = {}
     for term, weight in [*body, *heading]:
-        weights[term] = max(weights.get(term, 0.0), weight)
+        if term not in _STEMMED_FUNCTION_WORDS:
+            weights[term] = max(weights.get(term, 0.0), weight)
     return sorted(weights.items(), key=lambda kv: -kv[1])
 
 

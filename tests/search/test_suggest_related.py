@@ -47,3 +47,19 @@ class TestRelated:
         index.apply([make_doc(10 + i, f"Python tip {i}", "python python") for i in range(10)], [])
         assert len(index.related(1, limit=3, now=NOW)) == 3
         assert index.search(SearchQuery(q="tip", now=NOW)).total == 10
+
+    def test_function_words_never_explain_a_match(self) -> None:
+        """Seen in the demo: "after", "does", "actually" offered as reasons in a small blog."""
+        ix = SearchIndex.open(None)
+        ix.apply([
+            make_doc(1, "Does massage actually help after a run?",
+                     "Massage after running: does it actually ease sore muscles?"),
+            make_doc(2, "Foam rolling after a run actually helps",
+                     "Foam rolling after running eases sore muscles, and massage does too."),
+            make_doc(3, "Baking bread", "Flour, water and salt after a long rise."),
+        ], [])
+        related = ix.related(1, now=NOW)
+        ix.close()
+        assert related[0].post_id == 2
+        assert {"massag", "massage"} & set(related[0].terms)
+        assert not {"after", "does", "actually", "actual", "doe"} & set(related[0].terms)
