@@ -57,10 +57,7 @@ class ContentVersion:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await asyncio.wait({self._task}, timeout=5.0)  # bounded, like the search loop
 
     async def refresh(self) -> None:
         now = utcnow()

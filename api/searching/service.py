@@ -31,6 +31,7 @@ TAKEOVER_SECONDS = 2.0
 #: Threads that read the index (each keeps a searcher open): see SearchService.read.
 READER_THREADS = 4
 PRUNE_EVERY_SECONDS = 600.0
+STOP_SECONDS = 5.0
 
 
 class SearchUnavailable(Problem):
@@ -107,11 +108,12 @@ class SearchService:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        self._readers.shutdown(wait=True)
+            # Bounded: a blocking call in a thread cannot be interrupted, and shutdown must
+            # not hang on it (everything the loop does is safe to redo at the next start).
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
+            if not done:
+                log.warning("search sync still busy after %s s at shutdown; leaving it", STOP_SECONDS)
+        self._readers.shutdown(wait=False, cancel_futures=True)
         if self.index is not None:
             try:
                 self.index.close()
