@@ -85,7 +85,7 @@ async def search(
         for hit in result.hits if hit.post_id in posts
     ]
     return SearchResults(
-        query=q, total=result.total, page=page, per_page=per_page,
+        query=q, total=result.total, total_is_exact=result.exact, page=page, per_page=per_page,
         pages=page_count(result.total, per_page), items=items,
         facets=Facets(**{
             name: [FacetValue(value=f.value, count=f.count) for f in result.facets.get(name, [])]

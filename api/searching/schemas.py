@@ -32,6 +32,11 @@ class Facets(BaseModel):
 class SearchResults(BaseModel):
     query: str
     total: int
+    total_is_exact: bool = Field(
+        default=True,
+        description="False when more than 5,000 posts match: `total` and the facet counts "
+        "are then estimates (the ranking of the page is not).",
+    )
     page: int
     per_page: int
     pages: int

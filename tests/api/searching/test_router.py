@@ -5,12 +5,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.db import utcnow
 from api.posts.models import PostStatus
 from api.settings import Settings
+from search import searching
 from tests.conftest import running_app
 from tests.factories import auth, make_post, make_user
 from tests.htmlsafety import assert_safe_html
@@ -54,6 +56,7 @@ class TestSearchFollowsTheDatabase:
         assert body["facets"]["tags"] == [{"value": "running", "count": 1}]
         assert body["facets"]["authors"] == [{"value": "ann", "count": 1}]
         assert body["total"] == 1
+        assert body["total_is_exact"] is True
 
     async def test_edits_unpublishing_and_deletes_reach_the_index(
         self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
@@ -232,3 +235,17 @@ class TestIndexLifecycle:
             async with running_app(settings.model_copy(update={"index_dir": folder})) as fresh:
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fresh), base_url="http://t") as c:
                     assert await titles(c, "survivor") == ["Survivor post"]
+
+
+async def test_estimated_totals_are_flagged(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann = await make_user(session)
+    for i in range(8):
+        await make_post(session, author=ann, title=f"Garden diary {i}", content="garden " * (i + 1))
+    await synced(app)
+    assert (await client.get("/api/v1/search", params={"q": "garden"})).json()["total_is_exact"] is True
+    monkeypatch.setattr(searching, "EXACT_MAX", 3)
+    body = (await client.get("/api/v1/search", params={"q": "garden"})).json()
+    assert body["total_is_exact"] is False
+    assert len(body["items"]) == 8
