@@ -17,9 +17,7 @@ import asyncio
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +42,7 @@ from api.migrate import upgrade  # noqa: E402
 from api.posts.models import Post, PostStatus  # noqa: E402
 from api.text.markdown import render_comment_html  # noqa: E402
 from api.users.models import Role, User  # noqa: E402
+from bench import servers  # noqa: E402
 from bench.posts_bench import run_wrk  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
@@ -111,45 +110,16 @@ async def seed(database_url: str) -> None:
     await engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def _caught_up(base: str) -> bool:
+    search = httpx.get(base + "/health", timeout=5).json().get("search") or {}
+    return bool(search.get("backlog", 0) == 0 and search.get("documents", 1) >= 1)
 
 
 @contextmanager
 def uvicorn(env: dict[str, str]) -> Iterator[str]:
     """Inkwell in a uvicorn subprocess (one worker) on a free loopback port; yields its URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-               "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {proc.returncode}")
-            try:
-                health = httpx.get(base + "/health", timeout=5).json()
-                search = health.get("search") or {}
-                if search.get("backlog", 0) == 0 and search.get("documents", 1) >= 1:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("Inkwell did not become ready")
-            time.sleep(0.2)
+    with servers.uvicorn("api.main:create_app", env, factory=True, ready=_caught_up) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _count(items: list[dict[str, Any]]) -> int:

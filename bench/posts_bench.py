@@ -21,7 +21,6 @@ import platform
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from api.posts.models import Post, PostStatus  # noqa: E402
 from api.tags.models import PostTag, Tag  # noqa: E402
 from api.text.markdown import plain_text, reading_time_minutes, render_post_html  # noqa: E402
 from api.users.models import Role, User  # noqa: E402
+from bench import servers  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
 PATH = "/api/v1/posts?per_page=10"
@@ -140,13 +140,6 @@ async def seed(database_url: str, posts: int) -> None:
 # ---------------------------------------------------------------- servers and load
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
@@ -155,33 +148,9 @@ def get_json(url: str) -> Any:
 @contextmanager
 def uvicorn(app: str, env: dict[str, str], *, factory: bool = False) -> Iterator[str]:
     """A uvicorn subprocess (one worker) on a free loopback port; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "1", "--log-level", "warning", "--no-access-log"]
-    if factory:
-        command.append("--factory")
-    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{app} exited with {proc.returncode}")
-            try:
-                get_json(base + PATH)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with servers.uvicorn(app, env, factory=factory,
+                         ready=lambda base: get_json(base + PATH) is not None) as (base, _pid):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_for_index(base: str, posts: int, timeout: float = 600) -> None:

@@ -56,7 +56,7 @@ from api.migrate import upgrade  # noqa: E402
 from api.posts.models import Post, PostStatus  # noqa: E402
 from api.tags.models import PostTag, Tag  # noqa: E402
 from api.users.models import Role, User  # noqa: E402
-from bench.posts_bench import free_port  # noqa: E402
+from bench import servers  # noqa: E402
 from bench.report import shared_dir, write_section  # noqa: E402
 from bench.search_speed import generate, load_raw, pct, query_mix  # noqa: E402
 
@@ -186,50 +186,14 @@ def prepare(
 @contextmanager
 def server(env: dict[str, str], posts: int) -> Iterator[tuple[str, int]]:
     """Inkwell under uvicorn (one worker, loopback); yields (base URL, pid) once it has caught up."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {proc.returncode}")
-            try:
-                search = httpx.get(base + "/health", timeout=5).json().get("search", {})
-                if search.get("documents", 0) >= posts and search.get("backlog", 1) == 0:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the server did not come up with its index")
-            time.sleep(0.3)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+
+    def caught_up(base: str) -> bool:
+        search = httpx.get(base + "/health", timeout=5).json().get("search", {})
+        return bool(search.get("documents", 0) >= posts and search.get("backlog", 1) == 0)
+
+    with servers.uvicorn("api.main:create_app", env, factory=True, ready=caught_up,
+                         timeout=300) as (base, pid):
+        yield base, pid
 
 
 def rss_mb(pid: int) -> float:
