@@ -1,8 +1,6 @@
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
 
-import feedparser
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -16,20 +14,13 @@ from api.posts import service as post_service
 from api.posts.models import PostStatus
 from api.posts.schemas import PostUpdate
 from api.settings import Settings
+from tests.api.feeds.parsing import parse
 from tests.conftest import running_app
 from tests.factories import make_comment, make_post, make_user
 
 SITE = "http://blog.example"
 FEEDS = {"feed.xml": "application/rss+xml", "atom.xml": "application/atom+xml"}
 CONTENT = "Hello **world**, with [a link](https://example.org).\n\n<script>alert(1)</script>"
-
-
-def parse(r: httpx.Response, media_type: str) -> Any:
-    assert r.status_code == 200, r.text
-    assert r.headers["content-type"].startswith(media_type)
-    parsed = feedparser.parse(r.content)
-    assert not parsed.bozo, parsed.get("bozo_exception")
-    return parsed
 
 
 async def assert_problem_404(client: httpx.AsyncClient, path: str) -> None:

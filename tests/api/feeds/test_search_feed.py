@@ -3,7 +3,6 @@
 from datetime import timedelta
 from typing import Any
 
-import feedparser
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -13,17 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.db import utcnow
 from api.posts.models import Post, PostStatus
 from search import SearchQuery
+from tests.api.feeds.parsing import parse
 from tests.factories import make_post, make_user
 
 SITE = "http://blog.example"
-
-
-def parse(r: httpx.Response, media_type: str) -> Any:
-    assert r.status_code == 200, r.text
-    assert r.headers["content-type"].startswith(media_type)
-    parsed = feedparser.parse(r.content)
-    assert not parsed.bozo, parsed.get("bozo_exception")
-    return parsed
 
 
 async def arrange(app: FastAPI, session: AsyncSession) -> None:
