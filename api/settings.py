@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     outbox_gap_seconds: float = Field(default=30.0, gt=0)
     # Applied change-log rows are pruned after this long; an index further behind rebuilds.
     outbox_retention_hours: float = Field(default=72.0, gt=0)
-    search_enabled: bool = True
     # Serve the reference frontend (examples/frontend) at `/`; `inkwell serve --demo` turns it on.
     serve_frontend: bool = False
 

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -78,4 +77,3 @@ class DraftText(BaseModel):
 
 
 SearchSort = Literal["relevance", "newest", "oldest"]
-DateParam = date
