@@ -16,7 +16,12 @@ class CommentStatus(StrEnum):
 
 class Comment(SQLModel, table=True):
     __tablename__ = "comment"
-    __table_args__ = (Index("ix_comment_post_id_status", "post_id", "status"),)
+    # AUTOINCREMENT: SQLite must never give a deleted comment's id to a new one, or a
+    # moderator acting on a stale id would change or delete someone else's comment.
+    __table_args__ = (
+        Index("ix_comment_post_id_status", "post_id", "status"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", ondelete="CASCADE")
