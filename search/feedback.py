@@ -27,7 +27,7 @@ from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
 from search.fields import TEXT_FIELDS
-from search.querying import QueryBuilder, drop_query_stop_words
+from search.querying import QueryBuilder, drop_query_stop_words, unshout
 
 #: Query words (distinct stems, query stop words removed) a query needs to be expanded.
 FEEDBACK_MIN_WORDS = 5
@@ -60,6 +60,7 @@ def is_plain(text: str) -> bool:
 def applies(builder: QueryBuilder, text: str) -> bool:
     """Whether a query gets feedback: plain words, at least FEEDBACK_MIN_WORDS distinct
     content words (stems left after query stop words and the analyser's stop words)."""
+    text = unshout(text)
     if not is_plain(text):
         return False
     words = set(builder.stems(drop_query_stop_words(text, builder.stems)))

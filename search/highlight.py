@@ -1,54 +1,151 @@
 # mypy: disable-error-code="no-untyped-call"
 # (whoosh3 ships py.typed but many of its functions are unannotated)
-"""HTML-safe highlights: every character of the source text is escaped, matches get <mark>."""
+"""HTML-safe highlights: every character of the source text is escaped, matches get <mark>.
 
+Whoosh's highlighter runs the whole analyser (tokenizer, folding, stop words, stemmer) over
+every token of the text: about 1 ms per hit, most of a typical search's time
+(docs/benchmarks.md, "Search over HTTP"). Here one regular expression finds the words that
+could stem to a query term (those starting with the term's first letters), and only those
+go through the analyser: the same matches for a small part of the cost.
+"""
+
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
-from typing import Any
+from typing import NamedTuple
 
-from whoosh import highlight
 from whoosh.analysis.analyzers import Analyzer
+from whoosh.support.charset import accent_map
 
-#: Only the start of long bodies is scanned for snippets: analysis was over half of search
-#: time with 20,000 characters (bench/search_speed.py).
-MAX_SCAN_CHARS = 4_000
+#: Only the start of long bodies is scanned for snippets.
+MAX_SCAN_CHARS = 20_000
 FALLBACK_CHARS = 200
+#: A snippet: at most FRAGMENT_CHARS characters, with up to CONTEXT_CHARS around its matches.
+FRAGMENT_CHARS = 200
+CONTEXT_CHARS = 60
+FRAGMENTS = 2
+BETWEEN = " … "
+
+#: Accent folding one character for one character, so offsets in the folded text are those
+#: of the original (every value of Whoosh's accent_map is a single letter).
+_FOLD: dict[int, str] = {int(k): v for k, v in accent_map.items() if len(v) == 1}
+#: A token as the index's tokenizer reads it (word characters, with inner dots: "e.g").
+_TOKEN = re.compile(r"\w+(?:\.\w+)*")
+_SPACE = re.compile(r"\s")
 
 
-class MarkFormatter(highlight.Formatter):
-    """Escapes text between matches and wraps each match in <mark>…</mark>."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return escape(text, quote=True)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>" + escape(highlight.get_text(text, token, replace), quote=True) + "</mark>"
-
-
-_FORMATTER = MarkFormatter()
+class Match(NamedTuple):
+    start: int
+    end: int
+    term: str
 
 
 def highlight_title(title: str, terms: Iterable[str], analyzer: Analyzer) -> str:
-    found = _highlight(title, terms, analyzer, highlight.WholeFragmenter(), top=1)
-    return found or escape(title, quote=True)
+    found = find_matches(title, terms, analyzer)
+    return _render(title, 0, len(title), found) if found else escape(title, quote=True)
 
 
 def highlight_content(content: str, terms: Iterable[str], analyzer: Analyzer) -> str:
     text = content[:MAX_SCAN_CHARS]
-    fragmenter = highlight.ContextFragmenter(maxchars=200, surround=60)
-    found = _highlight(text, terms, analyzer, fragmenter, top=2)
+    found = find_matches(text, terms, analyzer)
     if found:
-        return found
+        return BETWEEN.join(
+            _render(text, start, end, matches) for start, end, matches in _snippets(text, found)
+        )
     head = text[:FALLBACK_CHARS]
     return escape(head, quote=True) + ("…" if len(text) > FALLBACK_CHARS else "")
 
 
-def _highlight(
-    text: str, terms: Iterable[str], analyzer: Analyzer, fragmenter: Any, top: int
-) -> str:
-    termset = frozenset(terms)
+def find_matches(text: str, terms: Iterable[str], analyzer: Analyzer) -> list[Match]:
+    """Every token of `text` whose analysed form is one of `terms` (stemmed), in order."""
+    termset = frozenset(t for t in terms if t)
     if not termset or not text:
-        return ""
-    return str(highlight.highlight(text, termset, analyzer, fragmenter, _FORMATTER, top=top))
+        return []
+    candidates = _heads_pattern(termset)
+    folded = text.translate(_FOLD)
+    found: list[Match] = []
+    seen: dict[str, str | None] = {}
+    for hit in candidates.finditer(folded):
+        token = _TOKEN.match(text, hit.start())
+        if token is None:
+            continue
+        word = token.group(0)
+        if word not in seen:
+            seen[word] = next(
+                (t.text for t in analyzer(word, mode="query") if t.text in termset), None
+            )
+        term = seen[word]
+        if term is not None:
+            found.append(Match(token.start(), token.end(), term))
+    return found
+
+
+@lru_cache(maxsize=512)
+def _heads_pattern(terms: frozenset[str]) -> re.Pattern[str]:
+    """Words that may stem to one of `terms`: those starting with a term less its last letter.
+
+    A stem is the start of its words but for the last letter at most ("studi" from "study",
+    "hope" from "hoping"); the analyser then decides.
+    """
+    heads = sorted({t[:-1] if len(t) > 3 else t for t in terms}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(h) for h in heads)
+    return re.compile(rf"(?<![\w.])(?:{alternatives})", re.IGNORECASE)
+
+
+def _snippets(text: str, found: list[Match]) -> list[tuple[int, int, list[Match]]]:
+    """The best FRAGMENTS windows of `text` around `found`, in text order.
+
+    Consecutive matches share a window while they fit in FRAGMENT_CHARS; windows score by
+    their number of matches times their number of distinct terms (as Whoosh's
+    BasicFragmentScorer), ties going to the earlier one.
+    """
+    windows: list[tuple[int, int, list[Match]]] = []
+    i = 0
+    while i < len(found):
+        start = max(0, found[i].start - CONTEXT_CHARS)
+        j = i + 1
+        while j < len(found) and found[j].end - start <= FRAGMENT_CHARS:
+            j += 1
+        group = found[i:j]
+        end = min(
+            len(text), group[-1].end + CONTEXT_CHARS, max(start + FRAGMENT_CHARS, group[-1].end)
+        )
+        windows.append(
+            (_snap_start(text, start, group[0].start), _snap_end(text, end, group[-1].end), group)
+        )
+        i = j
+    best = sorted(
+        range(len(windows)),
+        key=lambda k: (-len(windows[k][2]) * len({m.term for m in windows[k][2]}), k),
+    )[:FRAGMENTS]
+    return [windows[k] for k in sorted(best)]
+
+
+def _snap_start(text: str, start: int, first: int) -> int:
+    """Move a window's start to the beginning of a word, never past its first match."""
+    if start == 0:
+        return 0
+    space = _SPACE.search(text, start, first)
+    return space.end() if space else start
+
+
+def _snap_end(text: str, end: int, last: int) -> int:
+    """Move a window's end back to the end of a word, never before its last match."""
+    if end >= len(text):
+        return len(text)
+    for at in range(end - 1, last - 1, -1):
+        if text[at].isspace():
+            return at
+    return end
+
+
+def _render(text: str, start: int, end: int, matches: list[Match]) -> str:
+    out: list[str] = []
+    at = start
+    for m in matches:
+        out.append(escape(text[at : m.start], quote=True))
+        out.append("<mark>" + escape(text[m.start : m.end], quote=True) + "</mark>")
+        at = m.end
+    out.append(escape(text[at:end], quote=True))
+    return "".join(out)

@@ -115,7 +115,7 @@ class QueryBuilder:
 
     def build(self, text: str, searcher: Searcher) -> ParsedQuery:
         """The query for `text`, rewritten for this searcher's vocabulary."""
-        text = _CONTROL.sub(" ", text)[:MAX_QUERY_CHARS]
+        text = unshout(_CONTROL.sub(" ", text)[:MAX_QUERY_CHARS])
         if not _WORD.search(text):
             return ParsedQuery(None)
         # Typo expansion helps short queries; in long natural-language ones an unknown word is
@@ -129,7 +129,7 @@ class QueryBuilder:
             parsed = self.parser.parse(_sanitize_fields(text), normalize=False)
             if _is_malformed(parsed.normalize()):
                 raise ValueError("malformed")
-            q = _weigh_words(parsed).accept(rewriter).normalize()
+            q = _weigh_words(_exclusions(parsed)).accept(rewriter).normalize()
             q = _require_exact_fields(q.accept(_IdfReweighter(searcher)))
             return ParsedQuery(q, rewriter.corrections)
         except Exception:  # any parse or rewrite problem: plain words
@@ -151,6 +151,19 @@ class QueryBuilder:
         if not clauses:
             return NullQuery
         return Or(clauses, scale=COORD_SCALE)
+
+
+def unshout(text: str) -> str:
+    """A long query typed in capitals, lowercased: its AND / OR / NOT are words, not syntax.
+
+    In "EFFORTS OF THE U.S. AND ITS ALLIES TO CHANGE POLICIES OR NOT" the parser would make
+    AND join its neighbours and NOT exclude a word; with no lowercase letter to set operators
+    apart, a natural-language request is the likelier reading. Short queries ("NASA NOT
+    SPACEX") keep their operators.
+    """
+    if any(c.islower() for c in text) or len(_WORD.findall(text)) < LONG_QUERY_WORDS:
+        return text
+    return text.lower()
 
 
 _STOP_CANDIDATE = re.compile(r"(?<![\w:*?-])\w+(?![\w:*?])")
@@ -209,6 +222,25 @@ def _weigh_words(q: Query) -> Query:
         c.with_boost(getattr(c, "boost", 1.0) * (1 + math.log(n))) for c, n in counts.items()
     ]
     return Or([*children, *others], boost=q.boost, scale=q.scale)
+
+
+def _exclusions(q: Query) -> Query:
+    """`a b NOT c` excludes c, as `a b -c` does.
+
+    In an OR group the parser leaves `NOT c` as one more alternative, "or anything without
+    c", which matched nearly every post. Applied to every OR group of the parsed tree.
+    """
+    if isinstance(q, AndNot):
+        return AndNot(_exclusions(q.a), q.b)
+    if type(q) is not Or:
+        return q
+    children = [_exclusions(c) for c in q.children()]
+    nots = [c.query for c in children if isinstance(c, Not)]
+    rest = [c for c in children if not isinstance(c, Not)]
+    if not nots or not rest:
+        return Or(children, boost=q.boost, scale=q.scale)
+    kept = Or(rest, boost=q.boost, scale=q.scale)
+    return AndNot(kept, nots[0] if len(nots) == 1 else Or(nots))
 
 
 def _sanitize_fields(text: str) -> str:

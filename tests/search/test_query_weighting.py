@@ -64,3 +64,13 @@ def test_query_stop_words_never_empty_a_query(index: SearchIndex) -> None:
 
 def test_stop_words_are_kept_in_phrases(index: SearchIndex) -> None:
     assert ids(index, 'I want the documents "articles about coffee" please') == [6]
+
+
+def test_long_query_in_capitals_has_no_operators(index: SearchIndex) -> None:
+    # Typed with caps lock: AND / NOT are words (dropped as stop words), nothing is excluded.
+    found = ids(index, "LIBRARY OPENING HOURS AND READING ROOMS, NOT COFFEE")
+    assert set(found) >= {1, 4, 5}
+    # The same request in mixed case keeps its syntax: NOT excludes.
+    assert 5 not in ids(index, "library opening hours and reading rooms NOT coffee")
+    # A short query in capitals keeps its operators too.
+    assert ids(index, "LIBRARY NOT COFFEE") and 5 not in ids(index, "LIBRARY NOT COFFEE")
