@@ -15,12 +15,15 @@ enough at page-one depths to accept, and the reason the total is reported as an 
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from heapq import nlargest
 from typing import Any
 
 from whoosh.matching.mcore import ListMatcher, NullMatcher
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
+
+from search.scoring import TermAtATime
 
 #: Posts kept per common term.
 CHAMPIONS = 100
@@ -39,7 +42,9 @@ class ChampionCache:
         self._lock = threading.Lock()
         self._lists: OrderedDict[tuple[Any, ...], list[tuple[int, float]]] = OrderedDict()
 
-    def champions(self, searcher: Searcher, fieldname: str, text: str) -> list[tuple[int, float]]:
+    def champions(
+        self, searcher: Searcher, fast: TermAtATime, fieldname: str, text: str
+    ) -> list[tuple[int, float]]:
         """(global docnum, score) of the best CHAMPIONS posts of each segment for the bare term.
 
         Kept per segment: segments never change (apart from deletions, which the caller
@@ -56,8 +61,9 @@ class ChampionCache:
                 if found is not None:
                     self._lists.move_to_end(key)
             if found is None:
-                results = sub.search(Term(fieldname, text), limit=CHAMPIONS)
-                found = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
+                scores: dict[int, float] = {}
+                fast.add_segment(scores, sub.reader(), 0, Term(fieldname, text))
+                found = nlargest(CHAMPIONS, scores.items(), key=lambda kv: (kv[1], -kv[0]))
                 with self._lock:
                     self._lists[key] = found
                     while len(self._lists) > self.size:
@@ -65,7 +71,9 @@ class ChampionCache:
             out.extend((d + offset, score) for d, score in found)
         return out
 
-    def candidates(self, searcher: Searcher, terms: Iterable[Term]) -> dict[int, float]:
+    def candidates(
+        self, searcher: Searcher, fast: TermAtATime, terms: Iterable[Term]
+    ) -> dict[int, float]:
         """docnum -> approximate score: exact for the rarer terms (all their postings, within
         RARE_POSTINGS), champion scores only for the common ones."""
         reader = searcher.reader()
@@ -73,7 +81,6 @@ class ChampionCache:
             ((reader.doc_frequency(t.fieldname, t.text), t) for t in terms),
             key=lambda pair: pair[0],
         )
-        context = searcher.context()
         budget = RARE_POSTINGS
         scores: dict[int, float] = {}
         get = scores.get
@@ -83,13 +90,9 @@ class ChampionCache:
             if df <= budget:
                 budget -= df
                 for sub, offset in searcher.leaf_searchers():
-                    m = term.matcher(sub, context)
-                    while m.is_active():
-                        d = m.id() + offset
-                        scores[d] = get(d, 0.0) + m.score()
-                        m.next()
+                    fast.add_segment(scores, sub.reader(), offset, term)
             else:
-                for d, score in self.champions(searcher, term.fieldname, term.text):
+                for d, score in self.champions(searcher, fast, term.fieldname, term.text):
                     scores[d] = get(d, 0.0) + score * term.boost
         return scores
 

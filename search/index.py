@@ -22,6 +22,7 @@ from search.documents import RelatedHit, SearchDocument, SearchPage, SearchQuery
 from search.fields import META_ID, SCHEMA_VERSION, build_schema
 from search.querying import QueryBuilder
 from search.related import related_hits
+from search.scoring import LengthCache
 from search.searching import now_ts, run_search
 from search.storage import MappedFileStorage
 from search.suggesting import suggestions
@@ -63,6 +64,7 @@ class SearchIndex:
         self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
         self._cache = DocInfoCache()
         self._champions = ChampionCache()
+        self._lengths = LengthCache()
         self._builder = QueryBuilder(ix.schema)
 
     # -- opening and rebuilding ---------------------------------------------------------
@@ -163,7 +165,7 @@ class SearchIndex:
     def search(self, query: SearchQuery) -> SearchPage:
         """One page of visible posts matching `query`, with facets and a "did you mean"."""
         searcher, info = self._reading()
-        return run_search(searcher, info, self._builder, query, self._champions)
+        return run_search(searcher, info, self._builder, query, self._champions, self._lengths)
 
     def suggest(self, prefix: str, limit: int = 8, now: datetime | None = None) -> list[Suggestion]:
         """Completions for what the user is typing: visible post titles, then words."""

@@ -343,23 +343,20 @@ class _Rewriter:
         if len(raw) < 2:
             return NullQuery
         heads = {raw, *self.stems(raw)}
-        found: set[str] = set()
+        # term -> document frequency, read from the term list as it is walked
+        found: dict[str, int] = {}
         for head in heads:
-            found.update(
-                t.decode("utf-8") if isinstance(t, bytes) else t
-                for t in islice(self.reader.expand_prefix(fieldname, head), PREFIX_SCAN)
-            )
+            for t, info in islice(self.reader.iter_prefix(fieldname, head), PREFIX_SCAN):
+                found[t.decode("utf-8") if isinstance(t, bytes) else t] = info.doc_frequency()
         # The stem of a word can be shorter than what was typed ("brewi*" -> "brew"):
         # also take existing terms the typed text starts with, cutting up to 3 letters.
         for cut in range(1, 4):
             head = raw[:-cut]
-            if len(head) >= 3 and self.reader.doc_frequency(fieldname, head):
-                found.add(head)
+            if len(head) >= 3 and (df := self.reader.doc_frequency(fieldname, head)):
+                found[head] = df
         if not found:
             return NullQuery
-        top = sorted(found, key=lambda t: -self.reader.doc_frequency(fieldname, t))[
-            :MAX_PREFIX_TERMS
-        ]
+        top = sorted(found, key=lambda t: (-found[t], t))[:MAX_PREFIX_TERMS]
         return Or([Term(fieldname, t, boost=q.boost) for t in top])
 
     def _term(self, fieldname: str, q: Term) -> Query:

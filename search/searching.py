@@ -23,6 +23,7 @@ from search.documents import Facet, SearchHit, SearchPage, SearchQuery
 from search.fields import TEXT_FIELDS
 from search.highlight import highlight_content, highlight_title
 from search.querying import QueryBuilder
+from search.scoring import LengthCache, TermAtATime
 from search.writing import to_timestamp
 
 MAX_PER_PAGE = 100
@@ -84,6 +85,7 @@ def run_search(
     builder: QueryBuilder,
     request: SearchQuery,
     champions: ChampionCache | None = None,
+    lengths: LengthCache | None = None,
 ) -> SearchPage:
     page = max(1, request.page)
     per_page = min(max(1, request.per_page), MAX_PER_PAGE)
@@ -114,16 +116,19 @@ def run_search(
         # documents (feedback.py); totals and facets stay those of the original query.
         expand = feedback.applies(builder, request.q)
         first = max(limit, feedback.FEEDBACK_DOCS) if expand else limit
+        fast = TermAtATime(searcher, lengths if lengths is not None else LengthCache())
         ranking: Ranking | None = None
         if groups is not None:
-            ranking = rank(searcher, And([And(groups), *filters]), window, first)
+            ranking = rank(searcher, And([And(groups), *filters]), window, first, None, fast)
         if ranking is None or ranking.total < ALL_WORDS_MIN:
-            ranking = rank(searcher, matcher, window, first, champions)
+            ranking = rank(searcher, matcher, window, first, champions, fast)
         top = ranking.top
         if expand and parsed.query is not None:
             top = feedback.rerank(
                 searcher, builder, parsed.query, top,
-                lambda q: rank(searcher, And([q, *filters]) if filters else q, window, limit).top,
+                lambda q: rank(
+                    searcher, And([q, *filters]) if filters else q, window, limit, None, fast
+                ).top,
             ) or top  # fmt: skip
         ranked = top[limit - per_page : limit]
         matched, total, exact = ranking.visited, max(ranking.total, len(top)), ranking.exact
@@ -178,26 +183,38 @@ def rank(
     window: Window,
     limit: int,
     champions: ChampionCache | None = None,
+    fast: TermAtATime | None = None,
 ) -> Ranking:
     """The best `limit` matches of `q` in `window`, and how many match (estimated when many).
 
-    Up to EXACT_MAX estimated matches, the whole matching set is walked: total and facets
-    are exact. Above, the total is estimated from term statistics, and the ranking either
-    scores only champion-list candidates (`champions`, for ORs of terms: see champions.py)
-    or walks the query with Whoosh's pruning.
+    Up to EXACT_MAX estimated matches, every match is scored: term at a time for the query
+    shapes `fast` handles (terms under AND / OR / AND-NOT, see scoring.py), else by Whoosh
+    walking the matching set; total and facets are exact. Above, the total is
+    estimated from term statistics, and the ranking either scores only champion-list
+    candidates (`champions`, for ORs of terms: see champions.py) or walks the query with
+    Whoosh's pruning.
     """
     reader = searcher.reader()
     exact = q.estimate_size(reader) <= EXACT_MAX
-    terms = None if exact or champions is None else _flat_terms(q)
+    if fast is not None and exact:
+        found = fast.evaluate(q)
+        if found is not None:
+            return _ranking_of(found[0], window, limit)
+    terms = None if exact or champions is None or fast is None else _flat_terms(q)
     walked = q
     candidates: set[int] | None = None
-    if terms is not None and champions is not None:
+    if terms is not None and champions is not None and fast is not None:
         # Approximate scores for rare terms' posts and common terms' champions, then the
         # best of those re-scored exactly with the whole query (see champions.py).
-        approx = champions.candidates(searcher, terms)
+        approx = champions.candidates(searcher, fast, terms)
         deleted = window.info.deleted
         candidates = {d for d in approx if window.admits(d) and d not in deleted}
         best = nlargest(limit + RERANK_EXTRA, candidates, key=approx.__getitem__)
+        rescored = fast.evaluate(q, set(best)) if fast is not None else None
+        if rescored is not None:
+            ranked = _ranking_of(rescored[0], window, limit)
+            estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
+            return Ranking(ranked.top, candidates, max(len(candidates), estimate), False)
         walked = And([Docnums(best), q])
     ranking = _RankingCollector(limit, prune=not exact and terms is None)
     searcher.search_with_collector(
@@ -209,6 +226,20 @@ def rank(
         return Ranking(top, visited, len(visited), True)
     estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
     return Ranking(top, visited, max(len(visited), estimate), False)
+
+
+def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking:
+    """The ranking of every match's score, restricted to the window's live documents."""
+    deleted = window.info.deleted
+    if window.filter is not None:
+        allowed = window.filter
+        visible = [d for d in scores if d in allowed and d not in deleted]
+    else:
+        hidden = (window.mask or set()) | deleted if deleted else window.mask or set()
+        visible = [d for d in scores if d not in hidden]
+    # Ties go to the lower docnum (the older post), as Whoosh's collector does.
+    best = nlargest(limit, visible, key=lambda d: (scores[d], -d))
+    return Ranking([(d, scores[d]) for d in best], set(visible), len(visible), True)
 
 
 def _flat_terms(q: Query) -> list[Term] | None:

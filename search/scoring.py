@@ -1,0 +1,295 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
+"""Term-at-a-time BM25F: scores of whole posting blocks added into a dict.
+
+Whoosh ranks a query by walking a tree of matchers one document at a time: several Python
+method calls per posting and per tree node, about 2 us a posting and more for deep ORs. For
+the queries blog search runs most (plain words with their typo corrections, prefix
+expansions, all-words ANDs, exclusions, tag and author filters) the same BM25F scores come
+out of reading each term's posting blocks once (ids and term frequencies as arrays) and
+adding up one dict per term: a fraction of the cost, and every match is seen, so totals and
+facets stay exact. Phrases and anything else fall back to Whoosh (`evaluate` returns None).
+
+The arithmetic is Whoosh's: BM25F per field with the searcher's idf and average field
+length, query boosts multiplied in, and the coordination bonus of `Or(scale=...)` (Whoosh's
+CoordMatcher). Field lengths are Whoosh's one-byte approximations, decoded once per segment
+(segments are immutable) into a table of BM25 length norms. tests/search/test_scoring.py
+checks the scores against Whoosh's own on every query shape handled here.
+"""
+
+import threading
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query.compound import And, AndNot, Or
+from whoosh.query.qcore import Query
+from whoosh.query.terms import Term
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+#: Scores by global docnum, and how many term clauses matched each document.
+Scores = dict[int, float]
+Counts = dict[int, int]
+#: A term's postings are looked up document by document (skipping blocks) rather than read
+#: in full when there are this many times fewer candidates than postings.
+LOOKUP_RATIO = 8
+
+
+class LengthCache:
+    """Field-length bytes by (segment, field), shared by the threads of one index."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[Any, str], bytes] = OrderedDict()
+
+    def lengths(self, reader: Any, fieldname: str) -> bytes:
+        """One byte per local docnum: Whoosh's encoded length of `fieldname` in that doc."""
+        segment = reader.segment()
+        key = (segment.segment_id() if segment is not None else id(reader), fieldname)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        found = _read_lengths(reader, fieldname)
+        with self._lock:
+            self._items[key] = found
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return found
+
+
+def _read_lengths(reader: Any, fieldname: str) -> bytes:
+    count = reader.doc_count_all()
+    perdoc = getattr(reader, "_perdoc", None)
+    column = f"_{fieldname}_len"
+    if perdoc is not None and perdoc.has_column(column):
+        values = perdoc.column_reader(column, LENGTHS_COLUMN)
+        return bytes(values[d] or 0 for d in range(count))
+    return bytes(0 for _ in range(count))
+
+
+class TermAtATime:
+    """Evaluates supported query trees over one searcher; `evaluate` -> None if unsupported."""
+
+    def __init__(self, searcher: Searcher, lengths: LengthCache) -> None:
+        self.searcher = searcher
+        self.lengths = lengths
+        weighting = searcher.weighting
+        if not isinstance(weighting, BM25F):
+            raise TypeError("term-at-a-time scoring needs BM25F weighting")
+        self.B, self.K1 = weighting.B, weighting.K1
+        self.field_B: dict[str, float] = weighting._field_B
+        self.reader = searcher.reader()
+        self._norms: dict[str, list[float]] = {}
+
+    def evaluate(self, q: Query, within: set[int] | None = None) -> tuple[Scores, Counts] | None:
+        """(score, matched term clauses) per matching global docnum, deleted docs included;
+        only documents in `within` when given."""
+        if isinstance(q, Term):
+            return self._term(q, within)
+        if isinstance(q, AndNot):
+            return self._and_not(q, within)
+        if type(q) is Or:
+            return self._or(q, within)
+        if type(q) is And:
+            return self._and(q, within)
+        return None
+
+    def _or(self, q: Or, within: set[int] | None) -> tuple[Scores, Counts] | None:
+        scores: Scores = {}
+        counts: Counts = {}
+        for child in q.children():
+            part = self.evaluate(child, within)
+            if part is None:
+                return None
+            get = scores.get
+            for d, s in part[0].items():
+                scores[d] = get(d, 0.0) + s
+            cget = counts.get
+            for d, n in part[1].items():
+                counts[d] = cget(d, 0) + n
+        if q.scale:
+            terms = sum(1 for f, t in q.iter_all_terms() if self.reader.doc_frequency(f, t))
+            scale = q.scale
+            if terms > 1 and terms != scale:
+                bonus = 1.0 / (terms - scale) ** 2
+                factor = (terms - 1) / terms
+                for d, s in scores.items():
+                    scores[d] = (s + (counts[d] - 1) * bonus) * factor
+        return _boosted(scores, q.boost), counts
+
+    def _and(self, q: And, within: set[int] | None) -> tuple[Scores, Counts] | None:
+        """Rarest part first; the others only look up the documents still in the running."""
+        children = sorted(q.children(), key=lambda c: c.estimate_size(self.reader))
+        scores: Scores = {}
+        counts: Counts = {}
+        for n, child in enumerate(children):
+            part = self.evaluate(child, within)
+            if part is None:
+                return None
+            if n == 0:
+                scores, counts = dict(part[0]), dict(part[1])
+            else:
+                other, other_counts = part
+                scores = {d: s + other[d] for d, s in scores.items() if d in other}
+                counts = {d: counts[d] + other_counts[d] for d in scores}
+            within = set(scores)
+            if not within:
+                break
+        return _boosted(scores, q.boost), counts
+
+    def _and_not(self, q: AndNot, within: set[int] | None) -> tuple[Scores, Counts] | None:
+        kept = self.evaluate(q.a, within)
+        if kept is None:
+            return None
+        excluded = self.evaluate(q.b, set(kept[0]))
+        if excluded is None:
+            return None
+        scores, counts = kept
+        out = excluded[0]
+        scores = {d: s for d, s in scores.items() if d not in out}
+        return _boosted(scores, q.boost), {d: counts[d] for d in scores}
+
+    def _term(self, q: Term, within: set[int] | None) -> tuple[Scores, Counts] | None:
+        fieldname, text = q.fieldname, q.text
+        if fieldname not in self.searcher.schema or not isinstance(text, str):
+            return None
+        scores: Scores = {}
+        df = self.reader.doc_frequency(fieldname, text)
+        if not df or within is not None and not within:
+            return scores, {}
+        # A few candidates against a long posting list: skip to each instead of reading all.
+        lookup = within is not None and len(within) * LOOKUP_RATIO < df
+        for sub, offset in self.searcher.leaf_searchers():
+            self.add_segment(scores, sub.reader(), offset, q, within, lookup)
+        return scores, dict.fromkeys(scores, 1)
+
+    def add_segment(
+        self,
+        scores: Scores,
+        reader: Any,
+        offset: int,
+        q: Term,
+        within: set[int] | None = None,
+        lookup: bool = False,
+    ) -> None:
+        """Add the scores of term `q` in one segment's `reader` to `scores`, keyed by local
+        docnum + `offset`; only for documents in `within` when given."""
+        fieldname, text = q.fieldname, q.text
+        if (fieldname, text) not in reader:
+            return
+        matcher = reader.postings(fieldname, text)
+        get = scores.get
+        if self.searcher.schema[fieldname].scorable:
+            norms = self._norm_table(fieldname)
+            factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
+            lengths = self.lengths.lengths(reader, fieldname)
+
+            def add(ids: Any, weights: Any) -> None:
+                for d, w in zip(ids, weights, strict=True):
+                    g = d + offset
+                    scores[g] = get(g, 0.0) + factor * w / (w + norms[lengths[d]])
+
+        else:  # unscored fields (author) score their term frequency, as Whoosh does
+
+            def add(ids: Any, weights: Any) -> None:
+                for d, w in zip(ids, weights, strict=True):
+                    scores[d + offset] = get(d + offset, 0.0) + w * q.boost
+
+        if within is None:
+            _blocks(matcher, add)
+            return
+        end = offset + reader.doc_count_all()
+        local = sorted(d - offset for d in within if offset <= d < end)
+        if lookup:
+            _lookups(matcher, local, add)
+            return
+        wanted = set(local)
+
+        def add_wanted(ids: Any, weights: Any) -> None:
+            pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
+            add([d for d, _ in pairs], [w for _, w in pairs])
+
+        _blocks(matcher, add_wanted)
+
+    def _norm_table(self, fieldname: str) -> list[float]:
+        """K1 * ((1 - B) + B * length / average length), for each of the 256 length bytes."""
+        table = self._norms.get(fieldname)
+        if table is None:
+            B = self.field_B.get(fieldname, self.B)
+            avg = self.searcher.avg_field_length(fieldname) or 1
+            table = [self.K1 * ((1 - B) + B * byte_to_length(b) / avg) for b in range(256)]
+            self._norms[fieldname] = table
+        return table
+
+
+def _lookups(matcher: Any, docs: list[int], add: Callable[[Any, Any], None]) -> None:
+    """Feed `add` the postings of the (sorted, local) `docs` the term has.
+
+    Blocks whose last id is below the next wanted document are passed over on their header
+    alone; within a block the id is found by bisection.
+    """
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids: list[int] = []
+    weights: list[float] = []
+    if not isinstance(matcher, W3LeafMatcher):
+        for d in docs:
+            if not matcher.is_active():
+                break
+            matcher.skip_to(d)
+            if matcher.is_active() and matcher.id() == d:
+                ids.append(d)
+                weights.append(matcher.weight())
+        add(ids, weights)
+        return
+    block_ids: Any = None
+    block_weights: Any = None
+    for d in docs:
+        while matcher.is_active() and matcher.block_max_id() < d:
+            matcher._next_block()
+            block_ids = None
+        if not matcher.is_active():
+            break
+        if block_ids is None:
+            matcher._read_ids()
+            matcher._read_weights()
+            block_ids, block_weights = matcher._ids, matcher._weights
+        i = bisect_left(block_ids, d)
+        if i < len(block_ids) and block_ids[i] == d:
+            ids.append(d)
+            weights.append(block_weights[i])
+    add(ids, weights)
+
+
+def _blocks(matcher: Any, add: Callable[[Any, Any], None]) -> None:
+    """Feed `add` the (local ids, weights) of every posting block; deleted docs included."""
+    if isinstance(matcher, FilterMatcher):  # deletions: the caller filters them out
+        matcher = matcher.child
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            add(matcher._ids, matcher._weights)
+            matcher._next_block()
+        return
+    ids: list[int] = []
+    weights: list[float] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    add(ids, weights)
+
+
+def _boosted(scores: Scores, boost: float) -> Scores:
+    if boost == 1.0:
+        return scores
+    return {d: s * boost for d, s in scores.items()}
