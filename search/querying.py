@@ -38,6 +38,7 @@ from whoosh.query.wrappers import Not
 from whoosh.searching import Searcher
 
 from search.fields import QUERY_FIELDS, TEXT_FIELDS, text_analyzer
+from search.spelling import TermLists, corrections
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 64
@@ -50,8 +51,8 @@ PREFIX_SCAN = 3000
 TITLE_BOOST = 1.0
 COORD_SCALE = 0.9
 CORRECTION_WEIGHT = 0.5
-#: Corrections keep the first two letters of the word as typed: with one, the candidate walk
-#: over a 100k-post vocabulary cost 25-60 ms per unknown word; with two, 2-20 ms.
+#: Corrections keep the first two letters of the word as typed (typos are rarely there), which
+#: also keeps the candidate lists short (search/spelling.py).
 CORRECTION_PREFIX = 2
 MAX_TYPO_WORDS = 6
 #: Queries of at least this many words are natural-language requests: they lose the
@@ -109,6 +110,7 @@ class QueryBuilder:
         parser.add_plugin(PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=[\w\"(])"))
         parser.add_plugin(MultifieldPlugin(list(TEXT_FIELDS), fieldboosts={"title": TITLE_BOOST}))
         self.parser = parser
+        self.term_lists = TermLists()
 
     def stems(self, text: str) -> list[str]:
         return [t.text for t in self.analyzer(text, mode="query")]
@@ -124,7 +126,7 @@ class QueryBuilder:
         typos = words <= MAX_TYPO_WORDS
         if words >= LONG_QUERY_WORDS:
             text = drop_query_stop_words(text, self.stems)
-        rewriter = _Rewriter(searcher, self.stems, typos)
+        rewriter = _Rewriter(searcher, self.stems, typos, self.term_lists)
         try:
             parsed = self.parser.parse(_sanitize_fields(text), normalize=False)
             if _is_malformed(parsed.normalize()):
@@ -133,7 +135,7 @@ class QueryBuilder:
             q = _require_exact_fields(q.accept(_IdfReweighter(searcher)))
             return ParsedQuery(q, rewriter.corrections)
         except Exception:  # any parse or rewrite problem: plain words
-            rewriter = _Rewriter(searcher, self.stems, typos)
+            rewriter = _Rewriter(searcher, self.stems, typos, self.term_lists)
             q = _weigh_words(self.plain(text)).accept(rewriter).normalize()
             q = q.accept(_IdfReweighter(searcher))
             return ParsedQuery(q, rewriter.corrections, fallback=True)
@@ -321,7 +323,15 @@ class _IdfReweighter:
 class _Rewriter:
     """Query.accept() callback: expands prefixes and corrects words missing from the index."""
 
-    def __init__(self, searcher: Searcher, stems: Callable[[str], list[str]], typos: bool) -> None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        stems: Callable[[str], list[str]],
+        typos: bool,
+        term_lists: TermLists,
+    ) -> None:
+        self.searcher = searcher
+        self.term_lists = term_lists
         self.reader = searcher.reader()
         self.typos = typos
         self.stems = stems
@@ -373,13 +383,13 @@ class _Rewriter:
         if any(reader.doc_frequency(f, text) for f in TEXT_FIELDS) or len(text) < 3:
             return []
         maxdist = 1 if len(text) <= 5 else 2
-        fixes = reader.corrector("content").suggest(
-            text, limit=3, maxdist=maxdist, prefix=CORRECTION_PREFIX
-        )
-        if not fixes:
-            fixes = reader.corrector("title").suggest(
-                text, limit=3, maxdist=maxdist, prefix=CORRECTION_PREFIX
+        fixes: list[str] = []
+        for fieldname in ("content", "title"):
+            fixes = corrections(
+                self.searcher, self.term_lists, fieldname, text, maxdist, CORRECTION_PREFIX, 3
             )
+            if fixes:
+                break
         if fixes:
             self.corrections[text] = fixes[0]
         return list(fixes)
