@@ -21,7 +21,7 @@ from search.champions import RERANK_EXTRA, ChampionCache, Docnums
 from search.docinfo import DocInfo
 from search.documents import Facet, SearchHit, SearchPage, SearchQuery
 from search.fields import TEXT_FIELDS
-from search.highlight import highlight_content, highlight_title
+from search.highlight import find_matches, highlight_content, highlight_title
 from search.querying import QueryBuilder
 from search.scoring import LengthCache, TermAtATime
 from search.writing import to_timestamp
@@ -386,7 +386,7 @@ def surface_form(searcher: Searcher, builder: QueryBuilder, stem: str) -> str | 
             continue
         docnum = reader.postings(fieldname, stem).id()
         text = searcher.reader().stored_fields(docnum).get(fieldname, "")[:50_000]
-        for token in builder.analyzer(text, chars=True, mode="query"):
-            if token.text == stem:
-                return str(text[token.startchar : token.endchar]).lower()
+        found = find_matches(text, [stem], builder.analyzer)
+        if found:
+            return str(text[found[0].start : found[0].end]).lower()
     return None
