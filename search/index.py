@@ -170,7 +170,8 @@ class SearchIndex:
     def suggest(self, prefix: str, limit: int = 8, now: datetime | None = None) -> list[Suggestion]:
         """Completions for what the user is typing: visible post titles, then words."""
         searcher, info = self._reading()
-        return suggestions(searcher, prefix, limit, info.outside(None, now_ts(now)))
+        hidden = info.outside(None, now_ts(now)) | info.deleted
+        return suggestions(searcher, prefix, limit, hidden, self._lengths)
 
     def related(
         self, post_id: int, limit: int = 5, now: datetime | None = None
@@ -192,6 +193,7 @@ class SearchIndex:
             tags,
             hidden,
             limit,
+            self._lengths,
         )
 
     def related_to_text(
@@ -206,7 +208,15 @@ class SearchIndex:
         searcher, info = self._reading()
         hidden = info.outside(None, now_ts(now))
         return related_hits(
-            searcher, info, self._builder.analyzer, title, content, list(tags), hidden, limit
+            searcher,
+            info,
+            self._builder.analyzer,
+            title,
+            content,
+            list(tags),
+            hidden,
+            limit,
+            self._lengths,
         )
 
     def close(self) -> None:

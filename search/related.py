@@ -20,6 +20,8 @@ from whoosh.searching import Searcher
 
 from search.docinfo import DocInfo
 from search.documents import RelatedHit
+from search.highlight import find_matches
+from search.scoring import LengthCache, TermAtATime
 
 stem = EnglishStemmer().stem
 KEY_TERMS = 12
@@ -64,27 +66,23 @@ def key_terms(searcher: Searcher, title: str, content: str) -> list[tuple[str, f
 
 
 def _accumulate(
-    searcher: Searcher,
+    fast: TermAtATime,
     clauses: list[tuple[str, str, float]],
     hidden: set[int],
     scores: dict[int, float],
     matched: dict[int, set[str]] | None,
 ) -> None:
     """Add each clause's BM25F score (as Whoosh computes it for a Term query) per document."""
-    context = searcher.context()
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        for fieldname, text, boost in clauses:
-            if (fieldname, text) not in reader:
-                continue
-            m = Term(fieldname, text, boost=boost).matcher(sub, context)
-            while m.is_active():
-                docnum = m.id() + offset
-                if docnum not in hidden:
-                    scores[docnum] = scores.get(docnum, 0.0) + m.score()
-                    if matched is not None:
-                        matched.setdefault(docnum, set()).add(text)
-                m.next()
+    for fieldname, text, boost in clauses:
+        part: dict[int, float] = {}
+        for sub, offset in fast.searcher.leaf_searchers():
+            fast.add_segment(part, sub.reader(), offset, Term(fieldname, text, boost=boost))
+        get = scores.get
+        for docnum, score in part.items():
+            if docnum not in hidden:
+                scores[docnum] = get(docnum, 0.0) + score
+                if matched is not None:
+                    matched.setdefault(docnum, set()).add(text)
 
 
 def related_hits(
@@ -96,7 +94,9 @@ def related_hits(
     tags: Sequence[str],
     hidden: set[int],
     limit: int,
+    lengths: LengthCache | None = None,
 ) -> list[RelatedHit]:
+    fast = TermAtATime(searcher, lengths if lengths is not None else LengthCache())
     terms = key_terms(searcher, title, content)
     if not terms and not tags:
         return []
@@ -112,11 +112,11 @@ def related_hits(
     hidden = hidden | info.deleted
     scores: dict[int, float] = {}
     matched: dict[int, set[str]] = {}
-    _accumulate(searcher, clauses, hidden, scores, matched)
+    _accumulate(fast, clauses, hidden, scores, matched)
     tagset = set(tags)
     if tagset:
         if not scores:
-            _accumulate(searcher, [("tags", t, TAG_BOOST) for t in tagset], hidden, scores, None)
+            _accumulate(fast, [("tags", t, TAG_BOOST) for t in tagset], hidden, scores, None)
         else:
             # Same score as a Term("tags", t, boost=TAG_BOOST) clause would add.
             tag_score = _tag_scores(searcher, tagset)
@@ -159,9 +159,9 @@ def _tag_scores(searcher: Searcher, tags: set[str]) -> dict[str, float]:
 def _surface_names(analyzer: Analyzer, text: str, stems: set[str]) -> dict[str, str]:
     """stem -> the first word in `text` with that stem, so reasons read as words."""
     names: dict[str, str] = {}
-    for token in analyzer(text, chars=True, mode="query"):
-        if token.text in stems and token.text not in names:
-            names[token.text] = text[token.startchar : token.endchar].lower()
+    for match in find_matches(text, stems, analyzer):
+        if match.term not in names:
+            names[match.term] = text[match.start : match.end].lower()
             if len(names) == len(stems):
                 break
     return names

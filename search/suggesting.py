@@ -2,6 +2,7 @@
 # (whoosh3 ships py.typed but many of its functions are unannotated)
 """As-you-type completion from the edge n-grams of titles and the title vocabulary."""
 
+from heapq import nlargest
 from itertools import islice
 
 from whoosh.query.compound import And
@@ -10,22 +11,38 @@ from whoosh.searching import Searcher
 
 from search.documents import Suggestion
 from search.fields import COMPLETE_MAXSIZE, fold_analyzer
+from search.scoring import LengthCache, TermAtATime
 
 MAX_TERMS = 3
 TERM_SCAN = 200
 
 
-def suggestions(searcher: Searcher, prefix: str, limit: int, hidden: set[int]) -> list[Suggestion]:
-    """Titles containing words starting with every typed word, then whole-word completions."""
+def suggestions(
+    searcher: Searcher,
+    prefix: str,
+    limit: int,
+    hidden: set[int],
+    lengths: LengthCache | None = None,
+) -> list[Suggestion]:
+    """Titles containing words starting with every typed word, then whole-word completions.
+
+    Titles rank by BM25F on the n-gram field (shorter titles first for the same words),
+    scored term at a time (scoring.py): a two-letter prefix matches thousands of titles.
+    """
     words = [t.text for t in fold_analyzer()(prefix[:200])][:8]
     if not words or limit <= 0:
         return []
     terms = _terms(searcher, words[-1], hidden, min(MAX_TERMS, limit))
     q = And([Term("complete", w[:COMPLETE_MAXSIZE]) for w in words])
-    titles = [
-        Suggestion(text=hit["title"], kind="title", slug=hit.get("slug"))
-        for hit in searcher.search(q, limit=limit, mask=hidden)
-    ]
+    fast = TermAtATime(searcher, lengths if lengths is not None else LengthCache())
+    found = fast.evaluate(q)
+    scores = found[0] if found is not None else {}
+    best = nlargest(limit, (d for d in scores if d not in hidden), key=lambda d: (scores[d], -d))
+    reader = searcher.reader()
+    titles = []
+    for docnum in best:
+        stored = reader.stored_fields(docnum)
+        titles.append(Suggestion(text=stored["title"], kind="title", slug=stored.get("slug")))
     room = max(limit - len(terms), 0)
     return titles[:room] + terms[: limit - len(titles[:room])]
 
