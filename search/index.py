@@ -34,6 +34,8 @@ _OPEN_RETRIES = 5
 #: (docs/benchmarks.md, "Search relevance").
 BM25_B = 0.9
 BM25_K1 = 2.0
+#: Per-field B overriding BM25_B (none: every field normalises lengths alike).
+BM25_FIELD_B: dict[str, float] = {}
 
 
 class IndexUnavailable(Exception):
@@ -266,7 +268,8 @@ class SearchIndex:
         # contents and opening them: retry with the newer generation.
         for attempt in range(_OPEN_RETRIES):
             try:
-                searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
+                field_b = {f"{name}_B": b for name, b in BM25_FIELD_B.items()}
+                searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1, **field_b))
                 self._searchers.add(searcher)
                 return searcher
             except OSError:

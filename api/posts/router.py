@@ -41,7 +41,7 @@ async def list_posts(
         raise Forbidden("Sign in to filter posts by status.")
     posts, total = await post_service.list_posts(
         session, viewer=viewer, offset=pages.offset, limit=pages.per_page,
-        tag=tag, author=author, status=status, sort=sort,
+        tag=tag, author=author, status=status, sort=sort, summaries=True,
     )
     counts = await post_service.comment_counts(session, [p.id for p in posts if p.id])
     set_page_headers(request, response, pages, total)

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,6 +55,8 @@ def can_edit(post: Post, viewer: User) -> bool:
 
 
 _LOAD = (selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
+#: For summaries: the same, without the two bodies (Markdown and HTML, often tens of KB a post).
+SUMMARY_LOAD = (*_LOAD, defer(Post.content), defer(Post.content_html))  # type: ignore[arg-type]
 
 
 async def get_post(
@@ -97,8 +99,12 @@ async def list_posts(
     author: str | None = None,
     status: PostStatus | None = None,
     sort: PostSort = "-published_at",
+    summaries: bool = False,
 ) -> tuple[list[Post], int]:
-    """A page of posts and the total; the same three queries whatever the page size."""
+    """A page of posts and the total; the same three queries whatever the page size.
+
+    With `summaries`, the posts' bodies are not loaded (they must not be read).
+    """
     now = utcnow()
     filters: list[ColumnElement[bool]] = []
     if status is None or viewer is None:
@@ -130,7 +136,7 @@ async def list_posts(
     # copy every public post into a temporary b-tree on each request.
     page_ids = select(Post.id).where(*filters).order_by(*order).offset(offset).limit(limit)
     statement = select(Post).where(col(Post.id).in_(page_ids)).order_by(*order)
-    posts = (await session.exec(statement.options(*_LOAD))).all()
+    posts = (await session.exec(statement.options(*(SUMMARY_LOAD if summaries else _LOAD)))).all()
     return list(posts), total
 
 

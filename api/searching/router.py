@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
 
 from api.db import SessionDep, utcnow
@@ -55,7 +54,7 @@ async def _public_posts(session: SessionDep, ids: Sequence[int]) -> dict[int, Po
     statement = (
         select(Post)
         .where(col(Post.id).in_(ids), post_service.is_public_clause(utcnow()))
-        .options(selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
+        .options(*post_service.SUMMARY_LOAD)
     )
     posts = list((await session.exec(statement)).all())
     counts = await post_service.comment_counts(session, [p.id for p in posts if p.id])
