@@ -29,6 +29,10 @@ from search.suggesting import suggestions
 from search.writing import apply_changes, fill_index, init_index, parse_meta
 
 _OPEN_RETRIES = 5
+#: How long a thread keeps using its searcher without asking whether another process changed
+#: the index (a directory listing and a stat per request, ~3% of a search); this object's
+#: own writes are seen at once.
+REFRESH_SECONDS = 0.05
 #: BM25F parameters (Whoosh defaults: B=0.75, K1=1.2). Stronger length normalisation and a
 #: slower-saturating term frequency rank better on every evaluation collection we tried
 #: (docs/benchmarks.md, "Search relevance").
@@ -67,6 +71,7 @@ class SearchIndex:
         self._cache = DocInfoCache()
         self._champions = ChampionCache()
         self._lengths = LengthCache()
+        self._writes = 0  # commits made through this object
         self._builder = QueryBuilder(ix.schema)
 
     # -- opening and rebuilding ---------------------------------------------------------
@@ -144,7 +149,10 @@ class SearchIndex:
     ) -> None:
         """Upsert and delete posts, and store `state`, in one commit."""
         self._follow_current()
-        apply_changes(self._ix, upserts, deletes, state)
+        try:
+            apply_changes(self._ix, upserts, deletes, state)
+        finally:
+            self._writes += 1
 
     def sync_state(self) -> dict[str, Any]:
         """The state stored by the last apply/rebuild ({} if none)."""
@@ -251,11 +259,21 @@ class SearchIndex:
 
     def _reading(self) -> tuple[Searcher, DocInfo]:
         """This thread's searcher, replaced when the index has changed since it was opened."""
-        self._follow_current()
         local = self._local
         searcher: Searcher | None = getattr(local, "searcher", None)
+        now = time.monotonic()
+        writes = self._writes
+        if (
+            searcher is not None
+            and local.writes == writes
+            and now - local.checked < REFRESH_SECONDS
+            and local.ix is self._ix
+        ):
+            return searcher, local.info
+        self._follow_current()
         ix = self._ix
-        if searcher is not None and getattr(local, "ix", None) is ix and searcher.up_to_date():
+        local.checked, local.writes = now, writes
+        if searcher is not None and local.ix is ix and searcher.up_to_date():
             return searcher, local.info
         if searcher is not None:
             searcher.close()

@@ -1,10 +1,12 @@
 import multiprocessing
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from search import SCHEMA_VERSION, IndexerLock, SearchIndex, SearchQuery
+from search import index as search_index
 from tests.search.docs import CORPUS, NOW, make_doc
 
 
@@ -58,15 +60,22 @@ def test_failed_apply_commits_nothing(tmp_path: Path) -> None:
     assert index.sync_state() == {"seq": 1}
 
 
+def wait_for_refresh() -> None:
+    time.sleep(search_index.REFRESH_SECONDS + 0.02)
+
+
 def test_writer_and_reader_objects_see_each_others_commits(tmp_path: Path) -> None:
     writer = SearchIndex.open(tmp_path)
     reader = SearchIndex.open(tmp_path)
     assert reader.doc_count() == 0
     writer.apply(CORPUS, [], {"seq": 6})
+    assert writer.doc_count() == 6  # its own commit: at once
+    wait_for_refresh()  # another object's (another process's): within REFRESH_SECONDS
     assert reader.doc_count() == 6
     assert titles(reader, "quantum") == [6]
     assert reader.sync_state() == {"seq": 6}
     writer.apply([], [6])
+    wait_for_refresh()
     assert titles(reader, "quantum") == []
 
 
@@ -81,11 +90,13 @@ def test_rebuild_swaps_generation_while_reader_is_open(tmp_path: Path) -> None:
     assert (tmp_path / "CURRENT").read_text() == "gen-2"
     assert not (tmp_path / "gen-1").exists()
     # the reader opened before the rebuild follows the pointer
+    wait_for_refresh()
     assert titles(old, "coffee") == [5, 3]
     assert old.sync_state() == {"seq": 6}
     assert old.version().startswith("gen-2")
     # and the writer applies to the new generation
     old.apply([make_doc(9, "Zebra", "zebra")], [])
+    wait_for_refresh()
     assert titles(new, "zebra") == [9]
 
 

@@ -51,13 +51,22 @@ class TestRelated:
     def test_function_words_never_explain_a_match(self) -> None:
         """Seen in the demo: "after", "does", "actually" offered as reasons in a small blog."""
         ix = SearchIndex.open(None)
-        ix.apply([
-            make_doc(1, "Does massage actually help after a run?",
-                     "Massage after running: does it actually ease sore muscles?"),
-            make_doc(2, "Foam rolling after a run actually helps",
-                     "Foam rolling after running eases sore muscles, and massage does too."),
-            make_doc(3, "Baking bread", "Flour, water and salt after a long rise."),
-        ], [])
+        ix.apply(
+            [
+                make_doc(
+                    1,
+                    "Does massage actually help after a run?",
+                    "Massage after running: does it actually ease sore muscles?",
+                ),
+                make_doc(
+                    2,
+                    "Foam rolling after a run actually helps",
+                    "Foam rolling after running eases sore muscles, and massage does too.",
+                ),
+                make_doc(3, "Baking bread", "Flour, water and salt after a long rise."),
+            ],
+            [],
+        )
         related = ix.related(1, now=NOW)
         ix.close()
         assert related[0].post_id == 2
