@@ -11,6 +11,7 @@ invalidates them at once.
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import utcnow
 from api.posts.models import Post, PostStatus, SearchChange
+from api.posts.schemas import PostSummary
 
 log = logging.getLogger("inkwell.cache")
 
@@ -166,3 +168,56 @@ class PublicCacheMiddleware:
         await send({"type": "http.response.body", "body": entry.body})
 
 
+
+
+class SummaryCache:
+    """Post summaries by id, for search hits and related posts, valid for one content version.
+
+    Search results cannot be cached whole (every query differs), but the same posts come up
+    again and again; each summary costs four SQL queries. Entries are tagged with the
+    content version and this worker's write count read before the database was, so a summary
+    is reused only while nothing that could change it (a post, comment or author write
+    anywhere, a scheduled post coming due) has happened since.
+    """
+
+    def __init__(self, versions: ContentVersion, size: int = 10_000) -> None:
+        self.versions = versions
+        self.size = size
+        self._tag: tuple[Version, int] | None = None
+        self._items: OrderedDict[int, PostSummary | None] = OrderedDict()
+
+    def tag(self) -> tuple[Version, int] | None:
+        """The validity tag of data read from the database from now on (None: do not cache)."""
+        version = self.versions.usable()
+        return None if version is None else (version, self.versions.local_writes)
+
+    def get(self, ids: Sequence[int]) -> tuple[dict[int, PostSummary], list[int]]:
+        """(cached public summaries, ids to read from the database)."""
+        tag = self.tag()
+        if tag is None or tag != self._tag:
+            return {}, list(ids)
+        found: dict[int, PostSummary] = {}
+        missing: list[int] = []
+        for post_id in ids:
+            if post_id not in self._items:
+                missing.append(post_id)
+                continue
+            self._items.move_to_end(post_id)
+            summary = self._items[post_id]
+            if summary is not None:  # None: known not to be public
+                found[post_id] = summary
+        return found, missing
+
+    def put(self, tag: tuple[Version, int] | None, read: Sequence[int],
+            summaries: dict[int, PostSummary]) -> None:
+        """Remember what a database read under `tag` found for the ids in `read`."""
+        if tag is None or tag != self.tag():
+            return
+        if tag != self._tag:
+            self._tag = tag
+            self._items.clear()
+        for post_id in read:
+            self._items[post_id] = summaries.get(post_id)
+            self._items.move_to_end(post_id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.authors.router import router as authors_router
-from api.caching import ContentVersion, PublicCacheMiddleware
+from api.caching import ContentVersion, PublicCacheMiddleware, SummaryCache
 from api.comments.router import router as comments_router
 from api.db import create_engine, make_sessionmaker
 from api.errors import add_exception_handlers
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.make_session, settings.content_version_poll_seconds
             )
             await app.state.content_version.start()
+            app.state.summaries = SummaryCache(app.state.content_version)
         try:
             yield
         finally:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
 
+from api.caching import SummaryCache
 from api.db import SessionDep, utcnow
 from api.pagination import page_count
 from api.posts import service as post_service
@@ -47,18 +48,29 @@ def _service(request: Request) -> SearchService:
     return service
 
 
-async def _public_posts(session: SessionDep, ids: Sequence[int]) -> dict[int, PostSummary]:
-    """Summaries of the posts among `ids` that are public right now, in one round of queries."""
+async def _public_posts(
+    request: Request, session: SessionDep, ids: Sequence[int]
+) -> dict[int, PostSummary]:
+    """Summaries of the posts among `ids` that are public right now, in one round of queries
+    for those the worker's summary cache (api/caching.py) does not hold for this version."""
     if not ids:
         return {}
+    cache: SummaryCache | None = getattr(request.app.state, "summaries", None)
+    found, missing = cache.get(ids) if cache is not None else ({}, list(ids))
+    if not missing:
+        return found
+    tag = cache.tag() if cache is not None else None
     statement = (
         select(Post)
-        .where(col(Post.id).in_(ids), post_service.is_public_clause(utcnow()))
+        .where(col(Post.id).in_(missing), post_service.is_public_clause(utcnow()))
         .options(*post_service.SUMMARY_LOAD)
     )
     posts = list((await session.exec(statement)).all())
     counts = await post_service.comment_counts(session, [p.id for p in posts if p.id])
-    return {s.id: s for s in post_summaries(posts, counts)}
+    read = {s.id: s for s in post_summaries(posts, counts)}
+    if cache is not None:
+        cache.put(tag, missing, read)
+    return found | read
 
 
 @router.get("/search", response_model=SearchResults, responses=_UNAVAILABLE)
@@ -74,7 +86,7 @@ async def search(
     """Full-text search over published posts, with highlights, facets and "did you mean"."""
     query = filters.query(q, page=page, per_page=per_page, sort=sort, now=utcnow())
     result = await _service(request).read(lambda index: index.search(query))
-    posts = await _public_posts(session, [hit.post_id for hit in result.hits])
+    posts = await _public_posts(request, session, [hit.post_id for hit in result.hits])
     items = [
         SearchItem(
             post=posts[hit.post_id], score=round(hit.score, 4),
@@ -133,8 +145,10 @@ class _RelatedCache:
 _cache = _RelatedCache()
 
 
-async def _related_posts(session: SessionDep, hits: list[RelatedHit]) -> list[RelatedPost]:
-    posts = await _public_posts(session, [h.post_id for h in hits])
+async def _related_posts(
+    request: Request, session: SessionDep, hits: list[RelatedHit]
+) -> list[RelatedPost]:
+    posts = await _public_posts(request, session, [h.post_id for h in hits])
     return [
         RelatedPost(post=posts[h.post_id], score=round(h.score, 4),
                     reasons=Reasons(terms=h.terms, tags=h.tags))
@@ -164,7 +178,7 @@ async def related(
         return hits
 
     hits = await service.read(find)
-    return await _related_posts(session, hits)
+    return await _related_posts(request, session, hits)
 
 
 @router.post("/related", response_model=list[RelatedPost], responses=_UNAVAILABLE)
@@ -180,4 +194,4 @@ async def related_to_draft(
     hits = await _service(request).read(
         lambda index: index.related_to_text(draft.title, draft.content, tags, limit, now)
     )
-    return await _related_posts(session, hits)
+    return await _related_posts(request, session, hits)

@@ -12,10 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api import caching
 from api.db import utcnow
 from api.posts import service as post_service
+from api.posts.indexing import record_change
 from api.posts.models import PostStatus
 from api.settings import Settings
 from tests.conftest import running_app
-from tests.factories import auth, make_post, make_user
+from tests.factories import auth, make_comment, make_post, make_user
 
 
 @pytest.fixture
@@ -115,3 +116,52 @@ async def test_if_modified_since_is_still_answered(client: httpx.AsyncClient, se
     assert again.content == first.content
     r = await client.get("/feed.xml", headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert r.status_code == 304
+
+
+async def hit_summaries(client: httpx.AsyncClient, q: str) -> list[dict[str, object]]:
+    r = await client.get("/api/v1/search", params={"q": q})
+    assert r.status_code == 200
+    return [item["post"] for item in r.json()["items"]]
+
+
+async def test_search_reuses_post_summaries_until_the_content_changes(
+    settings: Settings, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    ann = await make_user(session)
+    post = await make_post(session, author=ann, title="Zephyr notes")
+    await app.state.search.sync_now()
+    await app.state.content_version.refresh()
+    assert [p["title"] for p in await hit_summaries(client, "zephyr")] == ["Zephyr notes"]
+
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    again = await hit_summaries(client, "zephyr notes")  # another query, the same post
+    event.remove(engine, "before_cursor_execute", count)
+    assert [p["title"] for p in again] == ["Zephyr notes"]
+    assert not [s for s in statements if "FROM post" in s or "FROM comment" in s]
+
+    # A comment approved on another worker (a row and its change-log entry) shows in the
+    # summary's count within a poll.
+    await make_comment(session, post=post)
+    assert post.id is not None
+    await record_change(session, post.id)
+    await session.commit()
+    deadline = asyncio.get_running_loop().time() + 2
+    while (await hit_summaries(client, "zephyr"))[0]["comment_count"] != 1:
+        assert asyncio.get_running_loop().time() < deadline, "stale summary served too long"
+        await asyncio.sleep(settings.content_version_poll_seconds / 2)
+
+    # A post unpublished behind the index's back is never shown from the cache.
+    post.status = PostStatus.draft
+    session.add(post)
+    await record_change(session, post.id)
+    await session.commit()
+    deadline = asyncio.get_running_loop().time() + 2
+    while await hit_summaries(client, "zephyr"):
+        assert asyncio.get_running_loop().time() < deadline, "unpublished post still served"
+        await asyncio.sleep(settings.content_version_poll_seconds / 2)
