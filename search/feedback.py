@@ -38,6 +38,9 @@ FEEDBACK_TERMS = 20
 FEEDBACK_MIN_DOCS = 2
 #: RM3 interpolation: the expansion's share of the final query's weight.
 FEEDBACK_WEIGHT = 0.3
+#: Expansion terms are chosen and weighted by P(t|R) * idf^FEEDBACK_IDF_EXPONENT: plain RM3
+#: (0) favours words common everywhere, which say little about the topic.
+FEEDBACK_IDF_EXPONENT = 0.5
 #: Characters of each feedback document analysed (as related posts do).
 MAX_TEXT_CHARS = 20_000
 
@@ -109,7 +112,17 @@ def relevance_model(
         for term, n in tf.items():
             model[term] = model.get(term, 0.0) + share * n / length
         seen_in.update(tf.keys())
-    kept = [(t, w) for t, w in model.items() if seen_in[t] >= FEEDBACK_MIN_DOCS]
+    n = max(1, reader.doc_count_all())
+
+    def idf(term: str) -> float:
+        df = max(1, *(reader.doc_frequency(f, term) for f in TEXT_FIELDS))
+        return math.log((n - df + 0.5) / (df + 0.5) + 1)
+
+    kept = [
+        (t, w * idf(t) ** FEEDBACK_IDF_EXPONENT)
+        for t, w in model.items()
+        if seen_in[t] >= FEEDBACK_MIN_DOCS
+    ]
     best = sorted(kept, key=lambda kv: (-kv[1], kv[0]))[:FEEDBACK_TERMS]
     norm = sum(w for _, w in best)
     return [(t, w / norm) for t, w in best] if norm > 0 else []

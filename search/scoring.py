@@ -38,6 +38,11 @@ Counts = dict[int, int]
 #: A term's postings are looked up document by document (skipping blocks) rather than read
 #: in full when there are this many times fewer candidates than postings.
 LOOKUP_RATIO = 8
+#: Fields whose term frequencies are combined per word before saturation (BM25F proper), with
+#: their weights; empty: each field is scored on its own and the scores added (Whoosh's way,
+#: which lets a word found in both title and body count nearly twice). A title occurrence
+#: counts as two body ones (docs/benchmarks.md, "Search relevance").
+FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "content": 1.0}
 
 
 class LengthCache:
@@ -78,8 +83,14 @@ def _read_lengths(reader: Any, fieldname: str) -> bytes:
 class TermAtATime:
     """Evaluates supported query trees over one searcher; `evaluate` -> None if unsupported."""
 
-    def __init__(self, searcher: Searcher, lengths: LengthCache) -> None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        lengths: LengthCache,
+        field_weights: dict[str, float] | None = None,
+    ) -> None:
         self.searcher = searcher
+        self.field_weights = FIELD_WEIGHTS if field_weights is None else field_weights
         self.lengths = lengths
         weighting = searcher.weighting
         if not isinstance(weighting, BM25F):
@@ -105,8 +116,18 @@ class TermAtATime:
     def _or(self, q: Or, within: set[int] | None) -> tuple[Scores, Counts] | None:
         scores: Scores = {}
         counts: Counts = {}
-        for child in q.children():
-            part = self.evaluate(child, within)
+        parts: list[tuple[Scores, Counts] | None] = []
+        children = list(q.children())
+        if self.field_weights:
+            words: dict[str, list[Term]] = {}
+            for child in children:
+                if isinstance(child, Term) and child.fieldname in self.field_weights:
+                    words.setdefault(str(child.text), []).append(child)
+            grouped = {id(t) for terms in words.values() if len(terms) > 1 for t in terms}
+            children = [c for c in children if id(c) not in grouped]
+            parts += [self._word(terms, within) for terms in words.values() if len(terms) > 1]
+        parts += [self.evaluate(child, within) for child in children]
+        for part in parts:
             if part is None:
                 return None
             get = scores.get
@@ -124,6 +145,31 @@ class TermAtATime:
                 for d, s in scores.items():
                     scores[d] = (s + (counts[d] - 1) * bonus) * factor
         return _boosted(scores, q.boost), counts
+
+    def _word(self, terms: list[Term], within: set[int] | None) -> tuple[Scores, Counts]:
+        """BM25F proper for one word in several fields: each field's length-normalised term
+        frequency, weighted by field, added up and saturated once; the idf is that of the
+        field where the word is most common (its boost carries the query's word weight)."""
+        K1 = self.K1
+        total: Scores = {}
+        counts: Counts = {}
+        best = max(terms, key=lambda t: self.reader.doc_frequency(t.fieldname, t.text))
+        factor = best.boost * self.searcher.idf(best.fieldname, best.text) * (K1 + 1)
+        for term in terms:
+            weight = self.field_weights[term.fieldname]
+            df = self.reader.doc_frequency(term.fieldname, term.text)
+            if not df:
+                continue
+            lookup = within is not None and len(within) * LOOKUP_RATIO < df
+            part: Scores = {}
+            unit = Term(term.fieldname, term.text, boost=weight)
+            for sub, offset in self.searcher.leaf_searchers():
+                self.add_segment(part, sub.reader(), offset, unit, within, lookup, saturate=False)
+            get = total.get
+            for d, x in part.items():
+                total[d] = get(d, 0.0) + x
+                counts[d] = counts.get(d, 0) + 1
+        return {d: factor * t / (K1 + t) for d, t in total.items()}, counts
 
     def _and(self, q: And, within: set[int] | None) -> tuple[Scores, Counts] | None:
         """Rarest part first; the others only look up the documents still in the running."""
@@ -179,9 +225,12 @@ class TermAtATime:
         q: Term,
         within: set[int] | None = None,
         lookup: bool = False,
+        saturate: bool = True,
     ) -> None:
         """Add the scores of term `q` in one segment's `reader` to `scores`, keyed by local
-        docnum + `offset`; only for documents in `within` when given."""
+        docnum + `offset`; only for documents in `within` when given. Without `saturate`,
+        add boost * tf / ((1 - B) + B * length / average length) instead (BM25F's
+        per-field part)."""
         fieldname, text = q.fieldname, q.text
         if (fieldname, text) not in reader:
             return
@@ -196,6 +245,14 @@ class TermAtATime:
                 for d, w in zip(ids, weights, strict=True):
                     g = d + offset
                     scores[g] = get(g, 0.0) + factor * w / (w + norms[lengths[d]])
+
+            if not saturate:  # norms hold K1 * ((1 - B) + B * length / average)
+                factor = q.boost * self.K1
+
+                def add(ids: Any, weights: Any) -> None:
+                    for d, w in zip(ids, weights, strict=True):
+                        g = d + offset
+                        scores[g] = get(g, 0.0) + factor * w / norms[lengths[d]]
 
         else:  # unscored fields (author) score their term frequency, as Whoosh does
 

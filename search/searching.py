@@ -196,7 +196,9 @@ def rank(
     """
     reader = searcher.reader()
     exact = q.estimate_size(reader) <= EXACT_MAX
-    if fast is not None and exact:
+    # Large flat ORs go to the champion lists below; everything else fast can score (ANDs
+    # start from their rarest part) is scored exactly, whatever its size.
+    if fast is not None and (exact or champions is None or _flat_terms(q) is None):
         found = fast.evaluate(q)
         if found is not None:
             return _ranking_of(found[0], window, limit)

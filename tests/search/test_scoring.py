@@ -76,7 +76,7 @@ def test_scores_equal_whooshs(index: SearchIndex, text: str) -> None:
     groups = _word_groups(parsed)
     if groups is not None:
         shapes.append(And(groups))  # the all-words-first shape
-    fast = TermAtATime(searcher, LengthCache())
+    fast = TermAtATime(searcher, LengthCache(), field_weights={})
     for q in shapes:
         found = fast.evaluate(q)
         assert found is not None, q
@@ -102,7 +102,7 @@ def test_restricting_to_candidates_gives_the_same_scores(index: SearchIndex) -> 
     searcher, info = index._reading()
     q = index._builder.build("garden tomato river", searcher).query
     assert q is not None
-    fast = TermAtATime(searcher, LengthCache())
+    fast = TermAtATime(searcher, LengthCache(), field_weights={})
     everything = fast.evaluate(q)
     assert everything is not None
     some = set(random.Random(5).sample(sorted(everything[0]), 12)) | {10_000}
@@ -125,3 +125,31 @@ def test_search_totals_are_whooshs_match_counts(index: SearchIndex) -> None:
     both = And([Term("content", "river") | Term("title", "river"),
                 Term("content", "stone") | Term("title", "stone")])  # fmt: skip
     assert page.exact and page.total == len(searcher.search(both, limit=None)) >= 10
+
+
+def test_bm25f_adds_field_frequencies_before_saturating(index: SearchIndex) -> None:
+    searcher, _ = index._reading()
+    q = Term("title", "basil") | Term("content", "basil")
+    weights = {"title": 2.0, "content": 1.0}
+    found = TermAtATime(searcher, LengthCache(), field_weights=weights).evaluate(q)
+    assert found is not None
+    scores, counts = found
+    K1, B = searcher.weighting.K1, searcher.weighting.B
+    reader = searcher.reader()
+    # the idf is the field where the word is most common
+    field = max(weights, key=lambda f: reader.doc_frequency(f, "basil"))
+    idf = searcher.idf(field, "basil")
+    both = 0
+    for docnum, score in scores.items():
+        total = 0.0
+        for name, weight in weights.items():
+            tf = sum(1 for t in reader.stored_fields(docnum)[name].split() if t == "basil")
+            if tf:
+                length = reader.doc_field_length(docnum, name, 1)
+                avg = searcher.avg_field_length(name)
+                total += weight * tf / ((1 - B) + B * length / avg)
+        assert score == pytest.approx(idf * (K1 + 1) * total / (K1 + total), rel=1e-6)
+        both += counts[docnum] == 2
+    assert both  # some posts have the word in title and body: counted once, saturated once
+    per_field = TermAtATime(searcher, LengthCache(), field_weights={}).evaluate(q)
+    assert per_field is not None and set(per_field[0]) == set(scores)
