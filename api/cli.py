@@ -15,6 +15,9 @@ from pydantic import ValidationError
 from api.logs import log_config
 
 log = logging.getLogger("inkwell")
+#: `inkwell reindex` indexes in several processes from this many posts (below, forking costs
+#: more than it saves).
+REINDEX_PARALLEL_MIN = 5000
 
 
 def _settings() -> Any:
@@ -156,9 +159,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     docs, state = asyncio.run(snapshot())
+    # Indexing is CPU-bound pure Python: one forked writer per core (up to 4) for large sets.
+    procs = min(4, os.cpu_count() or 1) if len(docs) >= REINDEX_PARALLEL_MIN else 1
     with tqdm(total=len(docs), unit="post", desc="Indexing", disable=args.quiet) as bar:
         index = rebuild_index(
-            Path(settings.index_dir), docs, state, progress=lambda done: bar.update(done - bar.n)
+            Path(settings.index_dir), docs, state,
+            progress=lambda done: bar.update(done - bar.n), procs=procs,
         )
     count = index.doc_count()
     index.close()

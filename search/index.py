@@ -129,12 +129,16 @@ class SearchIndex:
         docs: Iterable[SearchDocument],
         state: dict[str, Any],
         progress: Callable[[int], None] | None = None,
+        procs: int = 1,
     ) -> Self:
-        """Index `docs` into a fresh generation, then swap it in; readers of `path` follow."""
+        """Index `docs` into a fresh generation, then swap it in; readers of `path` follow.
+
+        `procs` > 1 indexes in forked processes (see writing.fill_index).
+        """
         path = Path(path)
         folder = layout.new_generation(path)
         ix = MappedFileStorage(str(folder)).create_index(build_schema())
-        fill_index(ix, docs, state, progress)
+        fill_index(ix, docs, state, progress, procs)
         ix.close()
         layout.swap_current(path, folder)
         return cls.open(path)

@@ -1,8 +1,10 @@
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 
+from api import cli
 from api.cli import main
 from api.db import create_engine, make_sessionmaker
 from api.posts import service as post_service
@@ -11,6 +13,7 @@ from api.posts.schemas import PostCreate
 from api.settings import Settings
 from api.users.models import User
 from search import SearchIndex, SearchQuery
+from search import index as search_index
 
 
 @pytest.fixture
@@ -53,7 +56,18 @@ def test_refuses_postgres_with_development_secret(
         main(["migrate"])
 
 
-def test_reindex_rebuilds_from_the_database(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-process", "forked-writers"])
+def test_reindex_rebuilds_from_the_database(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    if parallel:  # what a large blog gets: one writer process per core, a segment each
+        monkeypatch.setattr(cli, "REINDEX_PARALLEL_MIN", 1)
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    used_procs: list[int] = []
+    fill = search_index.fill_index
+    monkeypatch.setattr(
+        search_index, "fill_index", lambda *a, **kw: used_procs.append(a[4]) or fill(*a, **kw)
+    )
     assert main(["migrate"]) == 0
     assert main(["create-user", "dora", "--password", "long-enough-pw"]) == 0
 
@@ -76,4 +90,5 @@ def test_reindex_rebuilds_from_the_database(env: Path, capsys: pytest.CaptureFix
     assert index.rebuild_reason is None
     assert index.search(SearchQuery(q="kayaking")).total == 2
     assert index.sync_state()["watermark"] == 0  # the newest rows are replayed by the indexer
+    assert used_procs == [2 if parallel else 1]
     index.close()

@@ -79,9 +79,9 @@ class SyncLock:
 
 
 def rebuild_index(index_dir: Path, docs: list[Any], state: sync.SyncState,
-                  progress: Callable[[int], None] | None = None) -> SearchIndex:
+                  progress: Callable[[int], None] | None = None, procs: int = 1) -> SearchIndex:
     with SyncLock(index_dir).held():
-        return SearchIndex.rebuild(index_dir, docs, state.to_index(), progress)
+        return SearchIndex.rebuild(index_dir, docs, state.to_index(), progress, procs)
 
 
 class SearchService:

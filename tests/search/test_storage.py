@@ -190,3 +190,18 @@ def test_threads_search_while_a_writer_applies(tmp_path: Path) -> None:
         t.join()
     assert errors == []
     assert index.search(SearchQuery(q="note", now=NOW)).total == 20
+
+
+def test_rebuild_in_forked_writer_processes(tmp_path: Path) -> None:
+    """procs=2 (what `inkwell reindex` uses on large blogs): one segment per process, the
+    same documents, searches and sync state as a one-process rebuild."""
+    docs = [make_doc(n, f"Post {n} about kayaks" if n % 3 else f"Post {n}", f"body {n}")
+            for n in range(1, 401)]  # fmt: skip
+    index = SearchIndex.rebuild(tmp_path, docs, {"seq": 400}, procs=2)
+    searcher, _ = index._reading()
+    assert len(searcher.leaf_searchers()) >= 2
+    assert index.doc_count() == 400
+    assert index.sync_state() == {"seq": 400}
+    assert index.search(SearchQuery(q="kayaks", now=NOW)).total == len([n for n in range(1, 401) if n % 3])
+    assert not list((tmp_path / "gen-1").glob("*.seg"))  # separate files, as every writer
+    index.close()
