@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from heapq import nlargest
+from itertools import chain
 from typing import Any
 
 from whoosh.collectors import FilterCollector, TopCollector
@@ -29,7 +30,7 @@ from search.writing import to_timestamp
 MAX_PER_PAGE = 100
 MAX_FACETS = 20
 #: Facets are counted exactly up to this many matches, and from a sample of this size above.
-FACET_EXACT_MAX = 5000
+FACET_EXACT_MAX = 3000
 #: Queries whose terms match at most this many documents in all (Whoosh's estimate_size) get
 #: an exact total and exact facets; larger ones an estimated total (see rank()).
 EXACT_MAX = 5000
@@ -313,14 +314,10 @@ def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Fa
     if len(docs) > FACET_EXACT_MAX:
         sample = random.Random(len(docs)).sample(sorted(docs), FACET_EXACT_MAX)
     scale = total / len(sample) if sample else 1.0
-    tags: Counter[str] = Counter()
-    authors: Counter[str] = Counter()
-    years: Counter[int] = Counter()
-    all_tags, all_authors, all_years = info.tags, info.authors, info.years
-    for d in sample:
-        tags.update(all_tags[d])
-        authors[all_authors[d]] += 1
-        years[all_years[d]] += 1
+    # Counted in C: a Counter over one flat iterable each, not an update per document.
+    tags: Counter[str] = Counter(chain.from_iterable(map(info.tags.__getitem__, sample)))
+    authors: Counter[str] = Counter(map(info.authors.__getitem__, sample))
+    years: Counter[int] = Counter(map(info.years.__getitem__, sample))
     by_year: Counter[str] = Counter({str(y): n for y, n in years.items()})
 
     def top(c: Counter[str]) -> list[Facet]:

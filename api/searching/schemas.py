@@ -33,8 +33,9 @@ class SearchResults(BaseModel):
     total: int
     total_is_exact: bool = Field(
         default=True,
-        description="False when more than 5,000 posts match: `total` and the facet counts "
-        "are then estimates (the ranking of the page is not).",
+        description="False when `total` is an estimate: queries of alternatives (words with "
+        "OR, prefixes) matching more than about 5,000 posts. Facet counts are exact up to "
+        "3,000 matching posts and scaled up from a sample of 3,000 above.",
     )
     page: int
     per_page: int

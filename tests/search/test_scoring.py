@@ -8,6 +8,7 @@ import pytest
 from whoosh.query.compound import And, AndNot
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
+from whoosh.util.numeric import byte_to_length
 
 from search import SearchIndex, SearchQuery
 from search.scoring import LengthCache, TermAtATime
@@ -153,3 +154,16 @@ def test_bm25f_adds_field_frequencies_before_saturating(index: SearchIndex) -> N
     assert both  # some posts have the word in title and body: counted once, saturated once
     per_field = TermAtATime(searcher, LengthCache(), field_weights={}).evaluate(q)
     assert per_field is not None and set(per_field[0]) == set(scores)
+
+
+def test_length_bytes_are_whooshs_field_lengths(index: SearchIndex) -> None:
+    searcher, _ = index._reading()
+    lengths = LengthCache()
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        for fieldname in ("title", "content"):
+            encoded = lengths.lengths(reader, fieldname)
+            assert len(encoded) == reader.doc_count_all()
+            for d in range(reader.doc_count_all()):
+                if encoded[d]:
+                    assert byte_to_length(encoded[d]) == reader.doc_field_length(d, fieldname)
