@@ -26,13 +26,17 @@ from search.scoring import LengthCache
 from search.searching import now_ts, run_search
 from search.storage import MappedFileStorage
 from search.suggesting import suggestions
-from search.writing import apply_changes, fill_index, init_index, parse_meta
+from search.writing import apply_changes, fill_index, init_index, merge_segments, parse_meta
 
 _OPEN_RETRIES = 5
 #: How long a thread keeps using its searcher without asking whether another process changed
 #: the index (a directory listing and a stat per request, ~3% of a search); this object's
 #: own writes are seen at once.
 REFRESH_SECONDS = 0.05
+#: Commits add unmerged segments; at this many, a commit merges (see apply), and the
+#: indexer compacts beyond COMPACT_SEGMENTS when idle.
+MAX_SEGMENTS = 24
+COMPACT_SEGMENTS = 6
 #: BM25F parameters (Whoosh defaults: B=0.75, K1=1.2). Stronger length normalisation and a
 #: slower-saturating term frequency rank better on every evaluation collection we tried
 #: (docs/benchmarks.md, "Search relevance").
@@ -151,12 +155,31 @@ class SearchIndex:
         deletes: Iterable[int],
         state: dict[str, Any] | None = None,
     ) -> None:
-        """Upsert and delete posts, and store `state`, in one commit."""
+        """Upsert and delete posts, and store `state`, in one commit.
+
+        The commit adds a segment without merging (fast, so new posts are searchable soon)
+        unless MAX_SEGMENTS are there already; `compact` merges when there is time.
+        """
         self._follow_current()
         try:
-            apply_changes(self._ix, upserts, deletes, state)
+            merge = self._segments() >= MAX_SEGMENTS
+            apply_changes(self._ix, upserts, deletes, state, merge=merge)
         finally:
             self._writes += 1
+
+    def compact(self) -> bool:
+        """Merge small segments if there are more than COMPACT_SEGMENTS; whether it did."""
+        self._follow_current()
+        if self._segments() <= COMPACT_SEGMENTS:
+            return False
+        try:
+            merge_segments(self._ix)
+        finally:
+            self._writes += 1
+        return True
+
+    def _segments(self) -> int:
+        return len(self._ix._segments())
 
     def sync_state(self) -> dict[str, Any]:
         """The state stored by the last apply/rebuild ({} if none)."""

@@ -28,8 +28,12 @@ from search import IndexerLock, IndexUnavailable, SearchIndex, layout
 log = logging.getLogger("inkwell.search")
 T = TypeVar("T")
 TAKEOVER_SECONDS = 2.0
-#: Threads that read the index (each keeps a searcher open): see SearchService.read.
-READER_THREADS = 4
+#: Threads that read the index (each keeps a searcher open): see SearchService.read. Searches
+#: are pure Python and hold the GIL, so more threads add no throughput (144 vs 149 req/s at
+#: 10,000 posts for 1 vs 2) but starve the indexer's commit thread and the event loop: a new
+#: post became searchable under an 8-connection search load in 409 / 929 ms (p50 / p99) with
+#: 1, 563 / 1525 ms with 2 and 798 / 1875 ms with 4 (docs/benchmarks.md).
+READER_THREADS = 1
 PRUNE_EVERY_SECONDS = 600.0
 STOP_SECONDS = 5.0
 
@@ -169,7 +173,8 @@ class SearchService:
         while True:
             try:
                 if self.is_indexer:
-                    await self.sync_now()
+                    if not await self.sync_now():
+                        await self._compact()  # idle: merge the segments commits added
                     await self._maybe_prune()
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.settings.indexer_poll_seconds)
@@ -219,6 +224,18 @@ class SearchService:
             if batch.rows < sync.BATCH:
                 return total
 
+    async def _compact(self) -> None:
+        index = self.index
+        if index is None:
+            return
+        lock = SyncLock(self.dir)
+        await lock.acquire_async()
+        try:
+            if await anyio.to_thread.run_sync(index.compact):
+                log.debug("search index segments merged")
+        finally:
+            lock.release()
+
     async def _maybe_prune(self) -> None:
         now = time.monotonic()
         if now - self._last_prune < PRUNE_EVERY_SECONDS:
@@ -254,9 +271,9 @@ class SearchService:
             return await self._in_reader_thread(fn, fresh)
 
     async def _in_reader_thread(self, fn: Callable[[SearchIndex], T], index: SearchIndex) -> T:
-        # A few dedicated threads, not anyio's pool of 40: every thread keeps its own searcher
-        # (and reopens it after each commit), so 40 threads meant 40 copies of the readers'
-        # memory and 40 reopenings per commit, for no gain on a GIL-bound, 2-core machine.
+        # Dedicated threads (READER_THREADS), not anyio's pool of 40: every thread keeps its
+        # own searcher (and reopens it after each commit), so 40 threads meant 40 copies of
+        # the readers' memory and 40 reopenings per commit, for no gain under the GIL.
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, fn, index)
 

@@ -202,6 +202,29 @@ def test_rebuild_in_forked_writer_processes(tmp_path: Path) -> None:
     assert len(searcher.leaf_searchers()) >= 2
     assert index.doc_count() == 400
     assert index.sync_state() == {"seq": 400}
-    assert index.search(SearchQuery(q="kayaks", now=NOW)).total == len([n for n in range(1, 401) if n % 3])
+    assert index.search(SearchQuery(q="kayaks", now=NOW)).total == len(
+        [n for n in range(1, 401) if n % 3]
+    )
     assert not list((tmp_path / "gen-1").glob("*.seg"))  # separate files, as every writer
+    index.close()
+
+
+def test_commits_add_segments_and_compaction_merges_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index, "MAX_SEGMENTS", 12)
+    index = SearchIndex.open(tmp_path)
+    index.apply(CORPUS, [], {"seq": 0})
+    for n in range(8):  # each commit only adds a segment: nothing merged on the way
+        index.apply([make_doc(100 + n, f"Zeppelin {n}", "airship")], [], {"seq": n + 1})
+    assert index._segments() >= 9
+    assert index.compact()
+    assert index._segments() <= search_index.COMPACT_SEGMENTS
+    assert not index.compact()  # nothing left to do
+    assert index.search(SearchQuery(q="zeppelin", now=NOW)).total == 8
+    assert index.sync_state() == {"seq": 8}
+    for n in range(20):  # segments never pile up past MAX_SEGMENTS
+        index.apply([make_doc(200 + n, f"Blimp {n}", "airship")], [])
+        assert index._segments() <= 12
+    assert index.search(SearchQuery(q="airship", now=NOW)).total == 28
     index.close()
