@@ -11,8 +11,9 @@ from api.searching.schemas import SearchSort
 from search import SearchQuery
 
 QText = Annotated[str, Query(max_length=500, description=(
-    'Words (all preferred, most accepted), "exact phrases", -excluded, OR, and the field '
-    "prefixes title:, tag:, author:. Malformed queries are read as plain words."))]
+    'Words (all preferred, most accepted), "exact phrases", -excluded (or NOT word), OR, '
+    "word* prefixes, and the field prefixes title:, tag:, author:. Malformed queries are read "
+    "as plain words, and so are the AND / OR / NOT of long queries typed in capitals."))]
 
 
 @dataclass(frozen=True, slots=True)
