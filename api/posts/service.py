@@ -19,12 +19,14 @@ from api.errors import Forbidden, Unprocessable
 from api.posts.errors import PostMoved, PostNotFound
 from api.posts.indexing import record_change
 from api.posts.models import Post, PostSlugRedirect, PostStatus
-from api.posts.schemas import PostCreate, PostSort, PostUpdate
+from api.posts.schemas import PostCreate, PostSort, PostSummary, PostUpdate
 from api.tags import service as tag_service
 from api.tags.models import PostTag, Tag
+from api.tags.schemas import TagPublic
 from api.text.markdown import plain_text, reading_time_minutes, render_post_html
 from api.text.slugs import slugify
 from api.users.models import User
+from api.users.schemas import AuthorPublic
 
 EXCERPT_WORDS = 40
 EXCERPT_CHARS = 1000  # Post.excerpt's length
@@ -138,6 +140,53 @@ async def list_posts(
     statement = select(Post).where(col(Post.id).in_(page_ids)).order_by(*order)
     posts = (await session.exec(statement.options(*(SUMMARY_LOAD if summaries else _LOAD)))).all()
     return list(posts), total
+
+
+async def public_summaries(session: AsyncSession, post_ids: Sequence[int]) -> dict[int, PostSummary]:
+    """Summaries of the posts among `post_ids` that are public now, by id: three plain queries
+    (posts with their authors, their tags, comment counts), no ORM objects.
+
+    For the search and related endpoints, whose ids come from the index: building the same
+    summaries through ORM objects and relationship loads took ~8 ms for 10 posts.
+    """
+    if not post_ids:
+        return {}
+    conn = await session.connection()
+    rows = (await conn.execute(
+        sa.select(
+            col(Post.id), col(Post.slug), col(Post.title), col(Post.excerpt), col(Post.status),
+            col(Post.published_at), col(Post.created_at), col(Post.updated_at),
+            col(Post.reading_time_minutes), col(Post.comments_open),
+            col(User.username), col(User.display_name), col(User.avatar_url),
+        )
+        .join(User, col(User.id) == col(Post.author_id))
+        .where(col(Post.id).in_(post_ids), is_public_clause(utcnow()))
+    )).all()
+    found = [row.id for row in rows]
+    tags: dict[int, list[TagPublic]] = {post_id: [] for post_id in found}
+    if found:
+        tag_rows = await conn.execute(
+            sa.select(col(PostTag.post_id), col(Tag.name), col(Tag.slug))
+            .join(Tag, col(Tag.id) == col(PostTag.tag_id))
+            .where(col(PostTag.post_id).in_(found))
+            .order_by(col(Tag.slug))  # as Post.tags
+        )
+        for post_id, name, slug in tag_rows:
+            tags[post_id].append(TagPublic(name=name, slug=slug))
+    counts = await comment_counts(session, found)
+    return {
+        row.id: PostSummary(
+            id=row.id, slug=row.slug, title=row.title, excerpt=row.excerpt, status=row.status,
+            published_at=row.published_at, created_at=row.created_at, updated_at=row.updated_at,
+            reading_time_minutes=row.reading_time_minutes, comments_open=row.comments_open,
+            comment_count=counts.get(row.id, 0),
+            author=AuthorPublic(
+                username=row.username, display_name=row.display_name, avatar_url=row.avatar_url
+            ),
+            tags=tags[row.id],
+        )
+        for row in rows
+    }
 
 
 async def comment_counts(session: AsyncSession, post_ids: Sequence[int]) -> dict[int, int]:

@@ -11,15 +11,12 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlmodel import col, select
 
 from api.caching import SummaryCache
 from api.db import SessionDep, utcnow
 from api.pagination import page_count
 from api.posts import service as post_service
 from api.posts.dependencies import PostBySlug
-from api.posts.models import Post
-from api.posts.presenters import post_summaries
 from api.posts.schemas import PostSummary
 from api.searching.filters import QText, SearchFiltersDep
 from api.searching.schemas import (
@@ -60,14 +57,7 @@ async def _public_posts(
     if not missing:
         return found
     tag = cache.tag() if cache is not None else None
-    statement = (
-        select(Post)
-        .where(col(Post.id).in_(missing), post_service.is_public_clause(utcnow()))
-        .options(*post_service.SUMMARY_LOAD)
-    )
-    posts = list((await session.exec(statement)).all())
-    counts = await post_service.comment_counts(session, [p.id for p in posts if p.id])
-    read = {s.id: s for s in post_summaries(posts, counts)}
+    read = await post_service.public_summaries(session, missing)
     if cache is not None:
         cache.put(tag, missing, read)
     return found | read

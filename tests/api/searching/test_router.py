@@ -9,12 +9,14 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.comments.models import CommentStatus
 from api.db import utcnow
+from api.posts import service as post_service
 from api.posts.models import PostStatus
 from api.settings import Settings
 from search import searching
 from tests.conftest import running_app
-from tests.factories import auth, make_post, make_user
+from tests.factories import auth, make_comment, make_post, make_user
 from tests.htmlsafety import assert_safe_html
 
 
@@ -249,3 +251,28 @@ async def test_estimated_totals_are_flagged(
     body = (await client.get("/api/v1/search", params={"q": "garden"})).json()
     assert body["total_is_exact"] is False
     assert len(body["items"]) == 8
+
+
+async def test_hit_summaries_are_the_posts_list_summaries(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Search and related build summaries with plain queries (posts.service.public_summaries):
+    they must be exactly what the posts list says about the same posts."""
+    ann = await make_user(session)
+    posts = [
+        await make_post(session, author=ann, title=f"Orchard {n}", tags=["fruit", "apples", "z-last"][: n + 1])
+        for n in range(3)
+    ]
+    await make_comment(session, post=posts[1])
+    await make_comment(session, post=posts[1], status=CommentStatus.pending)
+    hidden = await make_post(session, author=ann, title="Orchard draft", status=PostStatus.draft)
+    scheduled = await make_post(session, author=ann, title="Orchard soon", status=PostStatus.scheduled)
+    listed = {p["id"]: p for p in (await client.get("/api/v1/posts")).json()["items"]}
+    summaries = await post_service.public_summaries(
+        session, [p.id for p in [*posts, hidden, scheduled] if p.id is not None] + [10_000]
+    )
+    assert set(summaries) == {p.id for p in posts}
+    for post_id, summary in summaries.items():
+        assert summary.model_dump(mode="json") == listed[post_id]
+    assert summaries[posts[1].id].comment_count == 1
+    assert [t.slug for t in summaries[posts[2].id].tags] == ["apples", "fruit", "z-last"]
