@@ -166,8 +166,13 @@ def main() -> int:
 
 
 DESIGN_NOTES = """\
-Design choices for speed (see search/), and what each bought. "Before" is the run above this
-work (2026-11-26, load ~2); the "after" numbers of the individual steps were taken on the
+The table above is the current code (the rebuild here is one process; `inkwell reindex`
+forks a writer per core). The second round of speed work (term-at-a-time BM25F, cheaper
+highlights and typo correction, compaction, and the server side) is described with its
+numbers in "Search over HTTP" below.
+
+First round of design choices for speed (see search/), and what each bought. "Before" is the
+run before that work (2026-11-26, load ~2); the "after" numbers of the individual steps were taken on the
 100k index in CPU time of the process (the machine ran at load 5-8, so wall clock was 2-3x
 noisier), with `/tmp` profiling scripts over the same query mix:
 
