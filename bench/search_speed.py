@@ -199,9 +199,11 @@ no gain while the machine is loaded (10.6 -> 9.5 s for 5,000 posts); making `pub
 column-only field (it is indexed as 16 trie terms per post but only read as a column): -7%
 build CPU, not worth a schema change yet.
 
-Not met yet: prefix queries over very common stems (`pro*`: 24 expansions in 70k posts) and
-multi-word queries whose typo correction runs Whoosh's corrector (60 ms for one unknown word
-at 100k posts) stay above 50 ms; the rebuild is CPU-bound in Whoosh's pure-Python posting
+At the end of the first round, prefix queries over very common stems (`pro*`: 24 expansions
+in 70k posts) and multi-word queries with an unknown word (Whoosh's corrector: 60 ms a word at
+100k posts) stayed above 50 ms; the second round replaced the corrector (search/spelling.py)
+and the scoring of those queries (search/scoring.py). Common-stem prefixes are still the
+slowest queries, and a one-process rebuild is CPU-bound in Whoosh's pure-Python posting
 writer."""
 
 
