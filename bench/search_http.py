@@ -474,7 +474,7 @@ average during each latency run is given):
 | 5 | the same code, quiet machine | 1.1 | 27.1 / 139 ms | 31.5 ms | 25.4 ms | 969 / 3086 ms | 38 | 239 s | 355 MB |
 | 6 | + term-at-a-time scoring, cheaper highlights and typo correction, summary cache, no bodies loaded for summaries, forked reindex | 1.3 | 18.5 / 93 ms | 22.0 ms | 20.4 ms | 744 / 3203 ms | 127 | 131 s | 414 MB |
 | 7 | + unmerged commits, idle compaction, one reader thread, facets counted in C | 2.0 | 18.6 / 81 ms | 16.3 ms | 21.1 ms | 326 / 1078 ms | 148 | 129 s | 416 MB |
-| 8 | + summaries from plain SQL (the table above) | RUN8 |
+| 8 | + summaries from plain SQL (the table above) | 1.8 | 16.5 / 76 ms | 18.5 ms | 18.9 ms | 344 / 1270 ms | 138 | 129 s | 416 MB |
 
 What each change of runs 6-8 bought (measured in the process with cProfile / py-spy on the
 same 100k index and query mix, or as stated):
@@ -509,7 +509,7 @@ same 100k index and query mix, or as stated):
   sample above that, scaled up), not an update per post.
 
 Not met, and why:
-- **Throughput** (148-RUN8RPS req/s against 263): one worker is CPU-bound under one GIL. In a
+- **Throughput** (138-148 req/s against 263): one worker is CPU-bound under one GIL. In a
   profile of the wrk run about half the time is the search itself (ranking ~20%, facets
   ~15%, highlights ~10%) and a third the HTTP stack (uvicorn, eight middlewares, FastAPI
   validation, JSON). More workers scale it (the issue fixes one); a cache of whole responses
@@ -522,8 +522,9 @@ Not met, and why:
   been up a while answers them faster than this cold, distinct-query run).
 - **Related p50**: ~9 ms in the library, plus the post lookup by slug and the summaries over
   HTTP.
-- **Freshness p99** is at about 1 s: the time is the event loop and GIL queue in front of the
-  indexer and of the polling search while eight connections keep the single worker busy."""
+- **Freshness p99** is at about 1 s (0.93 s in a 30-post run, 1.08 and 1.27 s in the two
+  50-post runs above): the time is the event loop and GIL queue in front of the indexer and of
+  the polling search while eight connections keep the single worker busy; p50 is 0.33 s."""
 
 
 if __name__ == "__main__":
