@@ -59,18 +59,21 @@ def can_edit(post: Post, viewer: User) -> bool:
 _LOAD = (selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
 #: For summaries: the same, without the two bodies (Markdown and HTML, often tens of KB a post).
 SUMMARY_LOAD = (*_LOAD, defer(Post.content), defer(Post.content_html))  # type: ignore[arg-type]
+_BARE = (defer(Post.content), defer(Post.content_html))  # type: ignore[arg-type]
 
 
 async def get_post(
-    session: AsyncSession, slug: str, *, viewer: User | None, lock: bool = False
+    session: AsyncSession, slug: str, *, viewer: User | None, lock: bool = False,
+    bare: bool = False,
 ) -> Post:
     """The post at `slug` if this viewer may see it; a renamed slug raises PostMoved.
 
     `lock` holds the post's row until commit (PostgreSQL; SQLite writers run one at a time),
     so a concurrent delete waits instead of leaving an edit to update a row that is gone.
+    `bare` loads neither the bodies nor the author and tags (they must not be read).
     """
     now = utcnow()
-    statement = select(Post).where(Post.slug == slug).options(*_LOAD)
+    statement = select(Post).where(Post.slug == slug).options(*(_BARE if bare else _LOAD))
     post = (await session.exec(statement.with_for_update() if lock else statement)).first()
     if post is None:
         redirect = await session.get(PostSlugRedirect, slug)

@@ -16,7 +16,7 @@ from api.caching import SummaryCache
 from api.db import SessionDep, utcnow
 from api.pagination import page_count
 from api.posts import service as post_service
-from api.posts.dependencies import PostBySlug
+from api.posts.dependencies import PostRefBySlug
 from api.posts.schemas import PostSummary
 from api.searching.filters import QText, SearchFiltersDep
 from api.searching.schemas import (
@@ -151,7 +151,7 @@ async def _related_posts(
 async def related(
     request: Request,
     session: SessionDep,
-    post: PostBySlug,
+    post: PostRefBySlug,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> list[RelatedPost]:
     """Published posts most like this one, each with the shared terms and tags that explain why."""

@@ -276,3 +276,13 @@ async def test_hit_summaries_are_the_posts_list_summaries(
         assert summary.model_dump(mode="json") == listed[post_id]
     assert summaries[posts[1].id].comment_count == 1
     assert [t.slug for t in summaries[posts[2].id].tags] == ["apples", "fruit", "z-last"]
+
+
+async def test_related_posts_of_a_draft_only_for_those_who_may_see_it(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    ann = await make_user(session)
+    draft = await make_post(session, author=ann, title="Unfinished", status=PostStatus.draft)
+    assert (await client.get(f"/api/v1/posts/{draft.slug}/related")).status_code == 404
+    r = await client.get(f"/api/v1/posts/{draft.slug}/related", headers=auth(ann))
+    assert r.status_code == 200 and r.json() == []
