@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import FileIndex, Index
@@ -28,6 +28,7 @@ from search.storage import MappedFileStorage
 from search.suggesting import suggestions
 from search.writing import apply_changes, fill_index, init_index, merge_segments, parse_meta
 
+T = TypeVar("T")
 _OPEN_RETRIES = 5
 #: How long a thread keeps using its searcher without asking whether another process changed
 #: the index (a directory listing and a stat per request, ~3% of a search); this object's
@@ -201,20 +202,30 @@ class SearchIndex:
 
     def search(self, query: SearchQuery) -> SearchPage:
         """One page of visible posts matching `query`, with facets and a "did you mean"."""
-        searcher, info = self._reading()
-        return run_search(searcher, info, self._builder, query, self._champions, self._lengths)
+        return self._read(
+            lambda searcher, info: run_search(
+                searcher, info, self._builder, query, self._champions, self._lengths
+            )
+        )
 
     def suggest(self, prefix: str, limit: int = 8, now: datetime | None = None) -> list[Suggestion]:
         """Completions for what the user is typing: visible post titles, then words."""
-        searcher, info = self._reading()
-        hidden = info.outside(None, now_ts(now)) | info.deleted
-        return suggestions(searcher, prefix, limit, hidden, self._lengths)
+
+        def suggest(searcher: Searcher, info: DocInfo) -> list[Suggestion]:
+            hidden = info.outside(None, now_ts(now)) | info.deleted
+            return suggestions(searcher, prefix, limit, hidden, self._lengths)
+
+        return self._read(suggest)
 
     def related(
         self, post_id: int, limit: int = 5, now: datetime | None = None
     ) -> list[RelatedHit]:
         """Visible posts similar to post `post_id` (never itself); [] if it is unknown."""
-        searcher, info = self._reading()
+        return self._read(lambda searcher, info: self._related(searcher, info, post_id, limit, now))
+
+    def _related(
+        self, searcher: Searcher, info: DocInfo, post_id: int, limit: int, now: datetime | None
+    ) -> list[RelatedHit]:
         docnum = searcher.document_number(post_id=str(post_id))
         if docnum is None:
             return []
@@ -242,18 +253,18 @@ class SearchIndex:
         now: datetime | None = None,
     ) -> list[RelatedHit]:
         """Visible posts similar to an unsaved draft."""
-        searcher, info = self._reading()
-        hidden = info.outside(None, now_ts(now))
-        return related_hits(
-            searcher,
-            info,
-            self._builder.analyzer,
-            title,
-            content,
-            list(tags),
-            hidden,
-            limit,
-            self._lengths,
+        return self._read(
+            lambda searcher, info: related_hits(
+                searcher,
+                info,
+                self._builder.analyzer,
+                title,
+                content,
+                list(tags),
+                info.outside(None, now_ts(now)),
+                limit,
+                self._lengths,
+            )
         )
 
     def close(self) -> None:
@@ -283,6 +294,21 @@ class SearchIndex:
                 return
             ix = MappedFileStorage(str(self.path / name)).open_index()
             self._ix, self._generation, self._stamp = ix, name, stamp
+
+    def _read(self, fn: Callable[[Searcher, DocInfo], T]) -> T:
+        """`fn` with this thread's searcher; once more with a fresh one if it fails because
+        another process changed the index under it (a merge deleted segment files this
+        searcher had not opened yet: they are opened lazily)."""
+        searcher, info = self._reading()
+        try:
+            return fn(searcher, info)
+        except Exception:
+            self._follow_current()
+            if self._ix is self._local.ix and searcher.up_to_date():
+                raise
+        self._local.checked = float("-inf")  # re-check and reopen now
+        searcher, info = self._reading()
+        return fn(searcher, info)
 
     def _reading(self) -> tuple[Searcher, DocInfo]:
         """This thread's searcher, replaced when the index has changed since it was opened."""

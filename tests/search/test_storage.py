@@ -228,3 +228,19 @@ def test_commits_add_segments_and_compaction_merges_them(
         assert index._segments() <= 12
     assert index.search(SearchQuery(q="airship", now=NOW)).total == 28
     index.close()
+
+
+def test_a_reader_whose_segments_were_merged_away_retries_with_a_fresh_searcher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process compacts the index: the segment files an open searcher has not read
+    yet (Whoosh opens them lazily) are deleted. The read is retried on a new searcher."""
+    monkeypatch.setattr(search_index, "REFRESH_SECONDS", 60.0)  # keep the stale searcher
+    writer = SearchIndex.open(tmp_path)
+    for n in range(8):
+        writer.apply([make_doc(n + 1, f"Glacier {n}", "ice")], [])
+    reader = SearchIndex.open(tmp_path)
+    assert titles(reader, "nothingmatches") == []  # a searcher, no stored fields read yet
+    assert writer.compact()
+    assert sorted(titles(reader, "glacier")) == list(range(1, 9))
+    assert reader.suggest("glac", now=NOW)
