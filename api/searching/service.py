@@ -186,10 +186,12 @@ class SearchService:
                         await self._open_as_reader()
                     if await anyio.to_thread.run_sync(self.lock.try_acquire):
                         log.info("this worker is now the search indexer")
-                        if self.index is not None:
-                            self.index.close()
-                            self.index = None
+                        # Reads keep using the reader's index until the indexer's is open
+                        # (it may have to rebuild): no "unavailable" window at a takeover.
+                        old = self.index
                         await self._open_as_indexer()
+                        if old is not None:  # after reads already running on it are done
+                            asyncio.get_running_loop().call_later(TAKEOVER_SECONDS, old.close)
                         continue
                     await asyncio.sleep(TAKEOVER_SECONDS if self.index else 0.2)
                 self.last_error = None
