@@ -43,8 +43,6 @@ COMPACT_SEGMENTS = 6
 #: (docs/benchmarks.md, "Search relevance").
 BM25_B = 0.9
 BM25_K1 = 2.0
-#: Per-field B overriding BM25_B (none: every field normalises lengths alike).
-BM25_FIELD_B: dict[str, float] = {}
 
 
 class IndexUnavailable(Exception):
@@ -339,8 +337,7 @@ class SearchIndex:
         # contents and opening them: retry with the newer generation.
         for attempt in range(_OPEN_RETRIES):
             try:
-                field_b = {f"{name}_B": b for name, b in BM25_FIELD_B.items()}
-                searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1, **field_b))
+                searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
                 self._searchers.add(searcher)
                 return searcher
             except OSError:

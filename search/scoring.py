@@ -161,17 +161,12 @@ class TermAtATime:
         best = max(terms, key=lambda t: self.reader.doc_frequency(t.fieldname, t.text))
         factor = best.boost * self.searcher.idf(best.fieldname, best.text) * (K1 + 1)
         for term in terms:
-            weight = self.field_weights[term.fieldname]
-            df = self.reader.doc_frequency(term.fieldname, term.text)
-            if not df:
+            unit = Term(term.fieldname, term.text, boost=self.field_weights[term.fieldname])
+            part = self._term(unit, within, saturate=False)
+            if part is None:
                 continue
-            lookup = within is not None and len(within) * LOOKUP_RATIO < df
-            part: Scores = {}
-            unit = Term(term.fieldname, term.text, boost=weight)
-            for sub, offset in self.searcher.leaf_searchers():
-                self.add_segment(part, sub.reader(), offset, unit, within, lookup, saturate=False)
             get = total.get
-            for d, x in part.items():
+            for d, x in part[0].items():
                 total[d] = get(d, 0.0) + x
                 counts[d] = counts.get(d, 0) + 1
         return {d: factor * t / (K1 + t) for d, t in total.items()}, counts
@@ -208,7 +203,9 @@ class TermAtATime:
         scores = {d: s for d, s in scores.items() if d not in out}
         return _boosted(scores, q.boost), {d: counts[d] for d in scores}
 
-    def _term(self, q: Term, within: set[int] | None) -> tuple[Scores, Counts] | None:
+    def _term(
+        self, q: Term, within: set[int] | None, saturate: bool = True
+    ) -> tuple[Scores, Counts] | None:
         fieldname, text = q.fieldname, q.text
         if fieldname not in self.searcher.schema or not isinstance(text, str):
             return None
@@ -219,7 +216,7 @@ class TermAtATime:
         # A few candidates against a long posting list: skip to each instead of reading all.
         lookup = within is not None and len(within) * LOOKUP_RATIO < df
         for sub, offset in self.searcher.leaf_searchers():
-            self.add_segment(scores, sub.reader(), offset, q, within, lookup)
+            self.add_segment(scores, sub.reader(), offset, q, within, lookup, saturate)
         return scores, dict.fromkeys(scores, 1)
 
     def add_segment(

@@ -213,7 +213,7 @@ def rank(
         deleted = window.info.deleted
         candidates = {d for d in approx if window.admits(d) and d not in deleted}
         best = nlargest(limit + RERANK_EXTRA, candidates, key=approx.__getitem__)
-        rescored = fast.evaluate(q, set(best)) if fast is not None else None
+        rescored = fast.evaluate(q, set(best))
         if rescored is not None:
             ranked = _ranking_of(rescored[0], window, limit)
             estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
@@ -238,7 +238,7 @@ def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking
         allowed = window.filter
         visible = [d for d in scores if d in allowed and d not in deleted]
     else:
-        hidden = (window.mask or set()) | deleted if deleted else window.mask or set()
+        hidden = (window.mask or set()) | deleted
         visible = [d for d in scores if d not in hidden]
     # Ties go to the lower docnum (the older post), as Whoosh's collector does.
     best = nlargest(limit, visible, key=lambda d: (scores[d], -d))
