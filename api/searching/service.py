@@ -97,6 +97,7 @@ class SearchService:
         self.index: SearchIndex | None = None
         self.gaps = sync.GapTracker(settings.outbox_gap_seconds)
         self._wake = asyncio.Event()
+        self._compacted = False  # segments checked for merging since the last commit
         self._task: asyncio.Task[None] | None = None
         self._last_prune = time.monotonic()  # the first prune waits a period, not start-up
         self.last_error: str | None = None
@@ -173,8 +174,11 @@ class SearchService:
         while True:
             try:
                 if self.is_indexer:
-                    if not await self.sync_now():
-                        await self._compact()  # idle: merge the segments commits added
+                    if await self.sync_now():
+                        self._compacted = False
+                    elif not self._compacted:  # idle after commits: merge their segments
+                        await self._compact()
+                        self._compacted = True
                     await self._maybe_prune()
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.settings.indexer_poll_seconds)
