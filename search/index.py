@@ -26,6 +26,7 @@ from search.scoring import LengthCache
 from search.searching import now_ts, run_search
 from search.storage import MappedFileStorage
 from search.suggesting import suggestions
+from search.terms import Vocabulary
 from search.writing import apply_changes, fill_index, init_index, merge_segments, parse_meta
 
 T = TypeVar("T")
@@ -75,7 +76,8 @@ class SearchIndex:
         self._champions = ChampionCache()
         self._lengths = LengthCache()
         self._writes = 0  # commits made through this object
-        self._builder = QueryBuilder(ix.schema)
+        self._vocabulary = Vocabulary()
+        self._builder = QueryBuilder(ix.schema, self._vocabulary)
 
     # -- opening and rebuilding ---------------------------------------------------------
 
@@ -338,6 +340,7 @@ class SearchIndex:
         for attempt in range(_OPEN_RETRIES):
             try:
                 searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
+                self._vocabulary.install(searcher)
                 self._searchers.add(searcher)
                 return searcher
             except OSError:

@@ -13,6 +13,7 @@ Term weighting (docs/benchmarks.md, "Search relevance"): a word repeated in the 
 questions) drop function words and request boilerplate ("I am interested in documents about").
 """
 
+import copy
 import math
 import re
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from whoosh.searching import Searcher
 
 from search.fields import QUERY_FIELDS, TEXT_FIELDS, text_analyzer
 from search.spelling import TermLists, corrections
+from search.terms import Vocabulary
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 64
@@ -99,8 +101,9 @@ class ParsedQuery:
 class QueryBuilder:
     """Parses user text against one schema; safe to share between threads."""
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, vocabulary: Vocabulary | None = None) -> None:
         self.schema = schema
+        self.vocabulary = vocabulary if vocabulary is not None else Vocabulary()
         self.analyzer: Analyzer = text_analyzer()
         group = OrGroup.factory(COORD_SCALE)
         parser = QueryParser(None, schema, group=group)
@@ -126,7 +129,7 @@ class QueryBuilder:
         typos = words <= MAX_TYPO_WORDS
         if words >= LONG_QUERY_WORDS:
             text = drop_query_stop_words(text, self.stems)
-        rewriter = _Rewriter(searcher, self.stems, typos, self.term_lists)
+        rewriter = _Rewriter(searcher, self.stems, typos, self.term_lists, self.vocabulary)
         try:
             parsed = self.parser.parse(_sanitize_fields(text), normalize=False)
             if _is_malformed(parsed.normalize()):
@@ -135,7 +138,7 @@ class QueryBuilder:
             q = _require_exact_fields(q.accept(_IdfReweighter(searcher)))
             return ParsedQuery(q, rewriter.corrections)
         except Exception:  # any parse or rewrite problem: plain words
-            rewriter = _Rewriter(searcher, self.stems, typos, self.term_lists)
+            rewriter = _Rewriter(searcher, self.stems, typos, self.term_lists, self.vocabulary)
             q = _weigh_words(self.plain(text)).accept(rewriter).normalize()
             q = q.accept(_IdfReweighter(searcher))
             return ParsedQuery(q, rewriter.corrections, fallback=True)
@@ -317,7 +320,10 @@ class _IdfReweighter:
         if not df or old <= 0:
             return q
         new = math.log((self.n - df + 0.5) / (df + 0.5) + 1)
-        return q.with_boost(q.boost * new / old)
+        # A shallow copy: Whoosh's with_boost() deep-copies, ~40 us a term.
+        term = copy.copy(q)
+        term.boost = q.boost * new / old
+        return term
 
 
 class _Rewriter:
@@ -329,9 +335,11 @@ class _Rewriter:
         stems: Callable[[str], list[str]],
         typos: bool,
         term_lists: TermLists,
+        vocabulary: Vocabulary,
     ) -> None:
         self.searcher = searcher
         self.term_lists = term_lists
+        self.vocabulary = vocabulary
         self.reader = searcher.reader()
         self.typos = typos
         self.stems = stems
@@ -356,8 +364,7 @@ class _Rewriter:
         # term -> document frequency, read from the term list as it is walked
         found: dict[str, int] = {}
         for head in heads:
-            for t, info in islice(self.reader.iter_prefix(fieldname, head), PREFIX_SCAN):
-                found[t.decode("utf-8") if isinstance(t, bytes) else t] = info.doc_frequency()
+            found |= self.vocabulary.prefixed(self.searcher, fieldname, head, PREFIX_SCAN)
         # The stem of a word can be shorter than what was typed ("brewi*" -> "brew"):
         # also take existing terms the typed text starts with, cutting up to 3 letters.
         for cut in range(1, 4):
