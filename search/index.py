@@ -22,7 +22,7 @@ from search.documents import RelatedHit, SearchDocument, SearchPage, SearchQuery
 from search.fields import META_ID, SCHEMA_VERSION, build_schema
 from search.querying import QueryBuilder
 from search.related import related_hits
-from search.scoring import LengthCache
+from search.scoring import SegmentCache
 from search.searching import now_ts, run_search
 from search.storage import MappedFileStorage
 from search.suggesting import suggestions
@@ -74,7 +74,7 @@ class SearchIndex:
         self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
         self._cache = DocInfoCache()
         self._champions = ChampionCache()
-        self._lengths = LengthCache()
+        self._lengths = SegmentCache()
         self._writes = 0  # commits made through this object
         self._vocabulary = Vocabulary()
         self._builder = QueryBuilder(ix.schema, self._vocabulary)

@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 from search.docinfo import DocInfo
 from search.documents import RelatedHit
 from search.highlight import find_matches
-from search.scoring import LengthCache, TermAtATime
+from search.scoring import SegmentCache, TermAtATime
 
 stem = EnglishStemmer().stem
 KEY_TERMS = 12
@@ -94,9 +94,9 @@ def related_hits(
     tags: Sequence[str],
     hidden: set[int],
     limit: int,
-    lengths: LengthCache | None = None,
+    lengths: SegmentCache | None = None,
 ) -> list[RelatedHit]:
-    fast = TermAtATime(searcher, lengths if lengths is not None else LengthCache())
+    fast = TermAtATime(searcher, lengths if lengths is not None else SegmentCache())
     terms = key_terms(searcher, title, content)
     if not terms and not tags:
         return []

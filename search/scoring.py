@@ -18,9 +18,9 @@ checks the scores against Whoosh's own on every query shape handled here.
 """
 
 import threading
+from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
@@ -43,20 +43,34 @@ LOOKUP_RATIO = 8
 #: which lets a word found in both title and body count nearly twice). A title occurrence
 #: counts as two body ones (docs/benchmarks.md, "Search relevance").
 FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "content": 1.0}
+#: (local ids, term frequencies) of a term in one segment.
+Postings = tuple["array[int]", "array[float]"]
+#: Decoded postings kept in memory per index (8 bytes each: 32 MB).
+MAX_CACHED_POSTINGS = 4_000_000
 
 
-class LengthCache:
-    """Field-length bytes by (segment, field), shared by the threads of one index."""
+class SegmentCache:
+    """What scoring reads from immutable segments, kept by segment: field-length bytes and
+    decoded posting lists. Shared by the threads of one index.
 
-    def __init__(self, size: int = 64) -> None:
+    A posting list is stored zlib-compressed and pickled, with the positions of every
+    occurrence next to the ids and frequencies: decoding it was a fifth of a search's time,
+    for the same few thousand common terms again and again. Decoded, a posting costs 8 bytes
+    (an int32 id and a float32 frequency); at most `max_postings` are kept, least recently
+    used first out.
+    """
+
+    def __init__(self, size: int = 64, max_postings: int = MAX_CACHED_POSTINGS) -> None:
         self.size = size
+        self.max_postings = max_postings
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[Any, str], bytes] = OrderedDict()
+        self._postings: OrderedDict[tuple[Any, str, str], Postings] = OrderedDict()
+        self._held = 0  # postings in self._postings
 
     def lengths(self, reader: Any, fieldname: str) -> bytes:
         """One byte per local docnum: Whoosh's encoded length of `fieldname` in that doc."""
-        segment = reader.segment()
-        key = (segment.segment_id() if segment is not None else id(reader), fieldname)
+        key = (_segment_key(reader), fieldname)
         with self._lock:
             found = self._items.get(key)
             if found is not None:
@@ -68,6 +82,53 @@ class LengthCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return found
+
+    def postings(self, reader: Any, fieldname: str, text: str) -> Postings:
+        """(local ids, term frequencies) of every posting of the term in the segment of
+        `reader`, deleted documents included."""
+        key = (_segment_key(reader), fieldname, text)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = _read_postings(reader.postings(fieldname, text))
+        size = len(found[0])
+        if size > self.max_postings // 4:  # one huge list would flush everything else
+            return found
+        with self._lock:
+            if key not in self._postings:
+                self._postings[key] = found
+                self._held += size
+                while self._held > self.max_postings:
+                    _, (ids, _) = self._postings.popitem(last=False)
+                    self._held -= len(ids)
+        return found
+
+
+def _segment_key(reader: Any) -> Any:
+    segment = reader.segment()
+    return segment.segment_id() if segment is not None else id(reader)
+
+
+def _read_postings(matcher: Any) -> Postings:
+    if isinstance(matcher, FilterMatcher):  # deletions: the caller filters them out
+        matcher = matcher.child
+    ids: array[int] = array("i")
+    weights: array[float] = array("f")
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids or ())
+            weights.extend(matcher._weights or ())
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return ids, weights
 
 
 def _read_lengths(reader: Any, fieldname: str) -> bytes:
@@ -91,12 +152,12 @@ class TermAtATime:
     def __init__(
         self,
         searcher: Searcher,
-        lengths: LengthCache,
+        segments: SegmentCache,
         field_weights: dict[str, float] | None = None,
     ) -> None:
         self.searcher = searcher
         self.field_weights = FIELD_WEIGHTS if field_weights is None else field_weights
-        self.lengths = lengths
+        self.segments = segments
         weighting = searcher.weighting
         if not isinstance(weighting, BM25F):
             raise TypeError("term-at-a-time scoring needs BM25F weighting")
@@ -236,12 +297,11 @@ class TermAtATime:
         fieldname, text = q.fieldname, q.text
         if (fieldname, text) not in reader:
             return
-        matcher = reader.postings(fieldname, text)
         get = scores.get
         if self.searcher.schema[fieldname].scorable:
             norms = self._norm_table(fieldname)
             factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
-            lengths = self.lengths.lengths(reader, fieldname)
+            lengths = self.segments.lengths(reader, fieldname)
 
             def add(ids: Any, weights: Any) -> None:
                 for d, w in zip(ids, weights, strict=True):
@@ -262,21 +322,26 @@ class TermAtATime:
                 for d, w in zip(ids, weights, strict=True):
                     scores[d + offset] = get(d + offset, 0.0) + w * q.boost
 
+        ids, weights = self.segments.postings(reader, fieldname, text)
         if within is None:
-            _blocks(matcher, add)
+            add(ids, weights)
             return
         end = offset + reader.doc_count_all()
         local = sorted(d - offset for d in within if offset <= d < end)
         if lookup:
-            _lookups(matcher, local, add)
+            # A few candidates against a long list: find each by bisection.
+            found_ids: list[int] = []
+            found_weights: list[float] = []
+            for d in local:
+                i = bisect_left(ids, d)
+                if i < len(ids) and ids[i] == d:
+                    found_ids.append(d)
+                    found_weights.append(weights[i])
+            add(found_ids, found_weights)
             return
         wanted = set(local)
-
-        def add_wanted(ids: Any, weights: Any) -> None:
-            pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
-            add([d for d, _ in pairs], [w for _, w in pairs])
-
-        _blocks(matcher, add_wanted)
+        pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
+        add([d for d, _ in pairs], [w for _, w in pairs])
 
     def _norm_table(self, fieldname: str) -> list[float]:
         """K1 * ((1 - B) + B * length / average length), for each of the 256 length bytes."""
@@ -287,65 +352,6 @@ class TermAtATime:
             table = [self.K1 * ((1 - B) + B * byte_to_length(b) / avg) for b in range(256)]
             self._norms[fieldname] = table
         return table
-
-
-def _lookups(matcher: Any, docs: list[int], add: Callable[[Any, Any], None]) -> None:
-    """Feed `add` the postings of the (sorted, local) `docs` the term has.
-
-    Blocks whose last id is below the next wanted document are passed over on their header
-    alone; within a block the id is found by bisection.
-    """
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    ids: list[int] = []
-    weights: list[float] = []
-    if not isinstance(matcher, W3LeafMatcher):
-        for d in docs:
-            if not matcher.is_active():
-                break
-            matcher.skip_to(d)
-            if matcher.is_active() and matcher.id() == d:
-                ids.append(d)
-                weights.append(matcher.weight())
-        add(ids, weights)
-        return
-    block_ids: Any = None
-    block_weights: Any = None
-    for d in docs:
-        while matcher.is_active() and matcher.block_max_id() < d:
-            matcher._next_block()
-            block_ids = None
-        if not matcher.is_active():
-            break
-        if block_ids is None:
-            matcher._read_ids()
-            matcher._read_weights()
-            block_ids, block_weights = matcher._ids, matcher._weights
-        i = bisect_left(block_ids, d)
-        if i < len(block_ids) and block_ids[i] == d:
-            ids.append(d)
-            weights.append(block_weights[i])
-    add(ids, weights)
-
-
-def _blocks(matcher: Any, add: Callable[[Any, Any], None]) -> None:
-    """Feed `add` the (local ids, weights) of every posting block; deleted docs included."""
-    if isinstance(matcher, FilterMatcher):  # deletions: the caller filters them out
-        matcher = matcher.child
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            add(matcher._ids, matcher._weights)
-            matcher._next_block()
-        return
-    ids: list[int] = []
-    weights: list[float] = []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    add(ids, weights)
 
 
 def _boosted(scores: Scores, boost: float) -> Scores:

@@ -24,7 +24,7 @@ from search.documents import Facet, SearchHit, SearchPage, SearchQuery
 from search.fields import TEXT_FIELDS
 from search.highlight import find_matches, highlight_content, highlight_title
 from search.querying import QueryBuilder
-from search.scoring import LengthCache, TermAtATime
+from search.scoring import SegmentCache, TermAtATime
 from search.writing import to_timestamp
 
 MAX_PER_PAGE = 100
@@ -86,7 +86,7 @@ def run_search(
     builder: QueryBuilder,
     request: SearchQuery,
     champions: ChampionCache | None = None,
-    lengths: LengthCache | None = None,
+    lengths: SegmentCache | None = None,
 ) -> SearchPage:
     page = max(1, request.page)
     per_page = min(max(1, request.per_page), MAX_PER_PAGE)
@@ -117,7 +117,7 @@ def run_search(
         # documents (feedback.py); totals and facets stay those of the original query.
         expand = feedback.applies(builder, request.q)
         first = max(limit, feedback.FEEDBACK_DOCS) if expand else limit
-        fast = TermAtATime(searcher, lengths if lengths is not None else LengthCache())
+        fast = TermAtATime(searcher, lengths if lengths is not None else SegmentCache())
         ranking: Ranking | None = None
         if groups is not None:
             ranking = rank(searcher, And([And(groups), *filters]), window, first, None, fast)

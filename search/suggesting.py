@@ -11,7 +11,7 @@ from whoosh.searching import Searcher
 
 from search.documents import Suggestion
 from search.fields import COMPLETE_MAXSIZE, fold_analyzer
-from search.scoring import LengthCache, TermAtATime
+from search.scoring import SegmentCache, TermAtATime
 
 MAX_TERMS = 3
 TERM_SCAN = 200
@@ -22,7 +22,7 @@ def suggestions(
     prefix: str,
     limit: int,
     hidden: set[int],
-    lengths: LengthCache | None = None,
+    lengths: SegmentCache | None = None,
 ) -> list[Suggestion]:
     """Titles containing words starting with every typed word, then whole-word completions.
 
@@ -34,7 +34,7 @@ def suggestions(
         return []
     terms = _terms(searcher, words[-1], hidden, min(MAX_TERMS, limit))
     q = And([Term("complete", w[:COMPLETE_MAXSIZE]) for w in words])
-    fast = TermAtATime(searcher, lengths if lengths is not None else LengthCache())
+    fast = TermAtATime(searcher, lengths if lengths is not None else SegmentCache())
     found = fast.evaluate(q)
     scores = found[0] if found is not None else {}
     best = nlargest(limit, (d for d in scores if d not in hidden), key=lambda d: (scores[d], -d))

@@ -11,7 +11,7 @@ from whoosh.query.terms import Term
 from whoosh.util.numeric import byte_to_length
 
 from search import SearchIndex, SearchQuery
-from search.scoring import LengthCache, TermAtATime
+from search.scoring import SegmentCache, TermAtATime
 from search.searching import _word_groups
 from tests.search.docs import NOW, make_doc
 
@@ -77,7 +77,7 @@ def test_scores_equal_whooshs(index: SearchIndex, text: str) -> None:
     groups = _word_groups(parsed)
     if groups is not None:
         shapes.append(And(groups))  # the all-words-first shape
-    fast = TermAtATime(searcher, LengthCache(), field_weights={})
+    fast = TermAtATime(searcher, SegmentCache(), field_weights={})
     for q in shapes:
         found = fast.evaluate(q)
         assert found is not None, q
@@ -103,7 +103,7 @@ def test_restricting_to_candidates_gives_the_same_scores(index: SearchIndex) -> 
     searcher, info = index._reading()
     q = index._builder.build("garden tomato river", searcher).query
     assert q is not None
-    fast = TermAtATime(searcher, LengthCache(), field_weights={})
+    fast = TermAtATime(searcher, SegmentCache(), field_weights={})
     everything = fast.evaluate(q)
     assert everything is not None
     some = set(random.Random(5).sample(sorted(everything[0]), 12)) | {10_000}
@@ -115,7 +115,7 @@ def test_restricting_to_candidates_gives_the_same_scores(index: SearchIndex) -> 
 def test_phrases_are_left_to_whoosh(index: SearchIndex) -> None:
     searcher, _ = index._reading()
     q = index._builder.build('"tomato basil"', searcher).query
-    assert TermAtATime(searcher, LengthCache()).evaluate(q) is None
+    assert TermAtATime(searcher, SegmentCache()).evaluate(q) is None
     # ... and still found through Whoosh's matchers
     assert index.search(SearchQuery(q='"tomato basil"', now=NOW)).total >= 0
 
@@ -132,7 +132,7 @@ def test_bm25f_adds_field_frequencies_before_saturating(index: SearchIndex) -> N
     searcher, _ = index._reading()
     q = Term("title", "basil") | Term("content", "basil")
     weights = {"title": 2.0, "content": 1.0}
-    found = TermAtATime(searcher, LengthCache(), field_weights=weights).evaluate(q)
+    found = TermAtATime(searcher, SegmentCache(), field_weights=weights).evaluate(q)
     assert found is not None
     scores, counts = found
     K1, B = searcher.weighting.K1, searcher.weighting.B
@@ -152,13 +152,13 @@ def test_bm25f_adds_field_frequencies_before_saturating(index: SearchIndex) -> N
         assert score == pytest.approx(idf * (K1 + 1) * total / (K1 + total), rel=1e-6)
         both += counts[docnum] == 2
     assert both  # some posts have the word in title and body: counted once, saturated once
-    per_field = TermAtATime(searcher, LengthCache(), field_weights={}).evaluate(q)
+    per_field = TermAtATime(searcher, SegmentCache(), field_weights={}).evaluate(q)
     assert per_field is not None and set(per_field[0]) == set(scores)
 
 
 def test_length_bytes_are_whooshs_field_lengths(index: SearchIndex) -> None:
     searcher, _ = index._reading()
-    lengths = LengthCache()
+    lengths = SegmentCache()
     for sub, _offset in searcher.leaf_searchers():
         reader = sub.reader()
         for fieldname in ("title", "content"):
