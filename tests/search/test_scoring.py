@@ -167,3 +167,27 @@ def test_length_bytes_are_whooshs_field_lengths(index: SearchIndex) -> None:
             for d in range(reader.doc_count_all()):
                 if encoded[d]:
                     assert byte_to_length(encoded[d]) == reader.doc_field_length(d, fieldname)
+
+
+def test_cached_postings_are_whooshs_and_bounded(index: SearchIndex) -> None:
+    searcher, _ = index._reading()
+    cache = SegmentCache(max_postings=200)
+    for reader, _ in searcher.reader().leaf_readers():
+        for text in ("garden", "basil", "nosuchword"):
+            if ("content", text) not in reader:
+                continue
+            pairs = []  # what Whoosh's matcher gives, deleted documents skipped
+            matcher = reader.postings("content", text)
+            while matcher.is_active():
+                pairs.append((matcher.id(), matcher.weight()))
+                matcher.next()
+            ids, weights = cache.postings(reader, "content", text)
+            deleted = reader.deleted_docs_set
+            assert [(d, w) for d, w in zip(ids, weights) if d not in deleted] == pairs
+            assert cache.postings(reader, "content", text) == (ids, weights)
+    assert 0 < cache._held <= 200
+    # A list longer than a quarter of the budget is decoded but not kept.
+    small = SegmentCache(max_postings=8)
+    reader = next(r for r, _ in searcher.reader().leaf_readers() if ("content", "garden") in r)
+    ids, _ = small.postings(reader, "content", "garden")
+    assert len(ids) > 2 and small._held == 0
