@@ -19,7 +19,7 @@ class PageParams:
         return (self.page - 1) * self.per_page
 
 
-def page_params(
+async def page_params(  # async: FastAPI runs a plain def dependency on a thread pool
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1,
     per_page: Annotated[int, Query(ge=1, le=100, description="Items per page (max 100).")] = 10,
 ) -> PageParams:

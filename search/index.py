@@ -74,7 +74,7 @@ class SearchIndex:
         self._searchers: weakref.WeakSet[Searcher] = weakref.WeakSet()
         self._cache = DocInfoCache()
         self._champions = ChampionCache()
-        self._lengths = SegmentCache()
+        self._segment_cache = SegmentCache()
         self._writes = 0  # commits made through this object
         self._vocabulary = Vocabulary()
         self._builder = QueryBuilder(ix.schema, self._vocabulary)
@@ -204,7 +204,7 @@ class SearchIndex:
         """One page of visible posts matching `query`, with facets and a "did you mean"."""
         return self._read(
             lambda searcher, info: run_search(
-                searcher, info, self._builder, query, self._champions, self._lengths
+                searcher, info, self._builder, query, self._champions, self._segment_cache
             )
         )
 
@@ -213,7 +213,7 @@ class SearchIndex:
 
         def suggest(searcher: Searcher, info: DocInfo) -> list[Suggestion]:
             hidden = info.outside(None, now_ts(now)) | info.deleted
-            return suggestions(searcher, prefix, limit, hidden, self._lengths)
+            return suggestions(searcher, prefix, limit, hidden, self._segment_cache)
 
         return self._read(suggest)
 
@@ -229,7 +229,7 @@ class SearchIndex:
         docnum = searcher.document_number(post_id=str(post_id))
         if docnum is None:
             return []
-        stored = searcher.reader().stored_fields(docnum)
+        stored = self._segment_cache.stored(searcher.reader(), docnum)
         tags = [t for t in (stored.get("tags") or "").split(",") if t]
         hidden = info.outside(None, now_ts(now)) | {docnum}
         return related_hits(
@@ -241,7 +241,7 @@ class SearchIndex:
             tags,
             hidden,
             limit,
-            self._lengths,
+            self._segment_cache,
         )
 
     def related_to_text(
@@ -263,7 +263,7 @@ class SearchIndex:
                 list(tags),
                 info.outside(None, now_ts(now)),
                 limit,
-                self._lengths,
+                self._segment_cache,
             )
         )
 

@@ -94,9 +94,10 @@ def related_hits(
     tags: Sequence[str],
     hidden: set[int],
     limit: int,
-    lengths: SegmentCache | None = None,
+    segments: SegmentCache | None = None,
 ) -> list[RelatedHit]:
-    fast = TermAtATime(searcher, lengths if lengths is not None else SegmentCache())
+    segments = segments if segments is not None else SegmentCache()
+    fast = TermAtATime(searcher, segments)
     terms = key_terms(searcher, title, content)
     if not terms and not tags:
         return []
@@ -128,7 +129,7 @@ def related_hits(
     order = {t: i for i, (t, _) in enumerate(terms)}
     hits = []
     for docnum, score in best:
-        stored = reader.stored_fields(docnum)
+        stored = segments.stored(reader, docnum)
         shared = sorted(matched.get(docnum, ()), key=lambda t: order.get(t, len(order)))
         hits.append(
             RelatedHit(

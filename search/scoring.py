@@ -28,6 +28,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.compound import And, AndNot, Or
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
+from whoosh.reading import MultiReader
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
@@ -47,11 +48,13 @@ FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "content": 1.0}
 Postings = tuple["array[int]", "array[float]"]
 #: Decoded postings kept in memory per index (8 bytes each: 32 MB).
 MAX_CACHED_POSTINGS = 4_000_000
+#: Characters of stored documents (hits' titles and bodies) kept in memory per index.
+MAX_CACHED_CHARS = 8_000_000
 
 
 class SegmentCache:
-    """What scoring reads from immutable segments, kept by segment: field-length bytes and
-    decoded posting lists. Shared by the threads of one index.
+    """What searches read from immutable segments, kept by segment: field-length bytes,
+    decoded posting lists and stored documents. Shared by the threads of one index.
 
     A posting list is stored zlib-compressed and pickled, with the positions of every
     occurrence next to the ids and frequencies: decoding it was a fifth of a search's time,
@@ -60,13 +63,21 @@ class SegmentCache:
     used first out.
     """
 
-    def __init__(self, size: int = 64, max_postings: int = MAX_CACHED_POSTINGS) -> None:
+    def __init__(
+        self,
+        size: int = 64,
+        max_postings: int = MAX_CACHED_POSTINGS,
+        max_stored_chars: int = MAX_CACHED_CHARS,
+    ) -> None:
         self.size = size
         self.max_postings = max_postings
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[Any, str], bytes] = OrderedDict()
         self._postings: OrderedDict[tuple[Any, str, str], Postings] = OrderedDict()
         self._held = 0  # postings in self._postings
+        self.max_stored_chars = max_stored_chars
+        self._stored: OrderedDict[tuple[Any, int], dict[str, Any]] = OrderedDict()
+        self._stored_chars = 0
 
     def lengths(self, reader: Any, fieldname: str) -> bytes:
         """One byte per local docnum: Whoosh's encoded length of `fieldname` in that doc."""
@@ -81,6 +92,34 @@ class SegmentCache:
             self._items[key] = found
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+        return found
+
+    def stored(self, reader: Any, docnum: int) -> dict[str, Any]:
+        """The stored fields of global `docnum` of `reader` (a searcher's reader); do not
+        change the dict. Documents are stored zlib-compressed: decompressing the ten hits of
+        a page was a tenth of a search, and zlib lets go of the GIL mid-search, which under
+        load makes the searching thread wait for it."""
+        leaf, local = reader, docnum
+        if isinstance(reader, MultiReader):
+            n, local = reader._segment_and_docnum(docnum)
+            leaf = reader.readers[n]
+        key = (_segment_key(leaf), local)
+        with self._lock:
+            cached = self._stored.get(key)
+            if cached is not None:
+                self._stored.move_to_end(key)
+                return cached
+        found: dict[str, Any] = leaf.stored_fields(local)
+        size = sum(len(v) for v in found.values() if isinstance(v, str))
+        if size > self.max_stored_chars // 8:
+            return found
+        with self._lock:
+            if key not in self._stored:
+                self._stored[key] = found
+                self._stored_chars += size
+                while self._stored_chars > self.max_stored_chars:
+                    _, old = self._stored.popitem(last=False)
+                    self._stored_chars -= sum(len(v) for v in old.values() if isinstance(v, str))
         return found
 
     def postings(self, reader: Any, fieldname: str, text: str) -> Postings:

@@ -86,12 +86,13 @@ def run_search(
     builder: QueryBuilder,
     request: SearchQuery,
     champions: ChampionCache | None = None,
-    lengths: SegmentCache | None = None,
+    segments: SegmentCache | None = None,
 ) -> SearchPage:
     page = max(1, request.page)
     per_page = min(max(1, request.per_page), MAX_PER_PAGE)
     parsed = builder.build(request.q, searcher)
     window = window_for(info, request)
+    segments = segments if segments is not None else SegmentCache()
 
     filters: list[Query] = [Term("tags", t) for t in request.tags]
     if request.author:
@@ -117,7 +118,7 @@ def run_search(
         # documents (feedback.py); totals and facets stay those of the original query.
         expand = feedback.applies(builder, request.q)
         first = max(limit, feedback.FEEDBACK_DOCS) if expand else limit
-        fast = TermAtATime(searcher, lengths if lengths is not None else SegmentCache())
+        fast = TermAtATime(searcher, segments)
         ranking: Ranking | None = None
         if groups is not None:
             ranking = rank(searcher, And([And(groups), *filters]), window, first, None, fast)
@@ -138,7 +139,7 @@ def run_search(
         ordered = info.by_time(matched, limit, newest=(sort == "newest"))
         ranked = [(d, 0.0) for d in ordered[limit - per_page :]]
 
-    hits = _hits(searcher, builder, parsed.query, ranked)
+    hits = _hits(searcher, builder, parsed.query, ranked, segments)
     suggestion = _suggestion(searcher, builder, request.q, parsed.corrections)
     return SearchPage(
         query=request.q,
@@ -328,7 +329,11 @@ def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Fa
 
 
 def _hits(
-    searcher: Searcher, builder: QueryBuilder, q: Query | None, ranked: list[tuple[int, float]]
+    searcher: Searcher,
+    builder: QueryBuilder,
+    q: Query | None,
+    ranked: list[tuple[int, float]],
+    segments: SegmentCache,
 ) -> list[SearchHit]:
     terms: dict[str, set[str]] = {f: set() for f in TEXT_FIELDS}
     if q is not None:
@@ -339,7 +344,7 @@ def _hits(
     both = terms["title"] | terms["content"]
     hits = []
     for docnum, score in ranked:
-        stored = searcher.reader().stored_fields(docnum)
+        stored = segments.stored(searcher.reader(), docnum)
         hits.append(
             SearchHit(
                 post_id=int(stored["post_id"]),

@@ -22,7 +22,7 @@ def suggestions(
     prefix: str,
     limit: int,
     hidden: set[int],
-    lengths: SegmentCache | None = None,
+    segments: SegmentCache | None = None,
 ) -> list[Suggestion]:
     """Titles containing words starting with every typed word, then whole-word completions.
 
@@ -34,7 +34,8 @@ def suggestions(
         return []
     terms = _terms(searcher, words[-1], hidden, min(MAX_TERMS, limit))
     q = And([Term("complete", w[:COMPLETE_MAXSIZE]) for w in words])
-    fast = TermAtATime(searcher, lengths if lengths is not None else SegmentCache())
+    segments = segments if segments is not None else SegmentCache()
+    fast = TermAtATime(searcher, segments)
     found = fast.evaluate(q)
     scores = found[0] if found is not None else {}
     best = nlargest(limit, (d for d in scores if d not in hidden), key=lambda d: (scores[d], -d))

@@ -32,7 +32,7 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, dtime.min, tzinfo=UTC)
 
 
-def search_filters(
+async def search_filters(  # async: FastAPI runs a plain def dependency on a thread pool
     tag: Annotated[list[str], Query(max_length=10, description="Tag slugs (all must match).")] = [],  # noqa: B006
     author: Annotated[str | None, Query(max_length=40, description="A username.")] = None,
     after: Annotated[date | None, Query(description="Published on or after this day.")] = None,

@@ -191,3 +191,16 @@ def test_cached_postings_are_whooshs_and_bounded(index: SearchIndex) -> None:
     reader = next(r for r, _ in searcher.reader().leaf_readers() if ("content", "garden") in r)
     ids, _ = small.postings(reader, "content", "garden")
     assert len(ids) > 2 and small._held == 0
+
+
+def test_cached_stored_fields_are_whooshs_and_bounded(index: SearchIndex) -> None:
+    searcher, _ = index._reading()
+    reader = searcher.reader()
+    cache = SegmentCache(max_stored_chars=5_000)
+    docnums = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+    assert len(docnums) > 250  # every segment: offsets matter
+    for docnum in docnums:
+        assert cache.stored(reader, docnum) == reader.stored_fields(docnum)
+    assert 0 < cache._stored_chars <= 5_000
+    for docnum in docnums[-5:]:  # the latest are still there, and the same dict
+        assert cache.stored(reader, docnum) is cache.stored(reader, docnum)
