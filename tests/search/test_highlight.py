@@ -33,6 +33,9 @@ def marked(html: str) -> list[str]:
         ("cafe", "A café, a CAFÉ and a cafeteria.", ["café", "CAFÉ"]),
         ("cat", "Cats, a cat, catalogues and concatenation.", ["Cats", "cat"]),
         ("u.s", "The U.S. economy", ["U.S"]),
+        ("garden", "gardens, xgarden, my_garden, e.garden and (garden)", ["gardens", "garden"]),
+        # lower() makes "İ" two characters: offsets must still be those of the text
+        ("garden", "İstanbul garden, GARDENS", ["garden", "GARDENS"]),
     ],
 )
 def test_every_word_the_analyser_maps_to_a_term_is_marked(
