@@ -2,13 +2,12 @@
 # (whoosh3 ships py.typed but many of its functions are unannotated)
 """search(): matching set, visibility, facets, ranking, highlights and "did you mean"."""
 
-import random
 import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from heapq import nlargest
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 from whoosh.collectors import FilterCollector, TopCollector
@@ -30,7 +29,9 @@ from search.writing import to_timestamp
 MAX_PER_PAGE = 100
 MAX_FACETS = 20
 #: Facets are counted exactly up to this many matches, and from a sample of this size above.
-FACET_EXACT_MAX = 3000
+#: (1,500: 0.9 ms at most, where 3,000 cost 1.8 ms and a sample's share of a facet used by a
+#: tenth of the matches is off by 0.8 points at one standard error.)
+FACET_EXACT_MAX = 1500
 #: Queries whose terms match at most this many documents in all (Whoosh's estimate_size) get
 #: an exact total and exact facets; larger ones an estimated total (see rank()).
 EXACT_MAX = 5000
@@ -308,12 +309,15 @@ def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Fa
     """Counts of tags, authors and years in `docs`, scaled to `total` documents.
 
     Exact when `docs` is the whole matching set of at most FACET_EXACT_MAX documents; else
-    estimated from a random sample of that size (seeded by the set's size, so the same query
-    gives the same counts on every request).
+    estimated from every k-th document of the set, at most FACET_EXACT_MAX of them. A set of
+    docnums iterates in about docnum order, that is publishing order, so this is a sample
+    spread evenly over time; the same query gives the same counts on every request. (A random
+    sample of the sorted set cost more than the counting: 3 ms at 50,000 matches.)
     """
     sample: Any = docs
     if len(docs) > FACET_EXACT_MAX:
-        sample = random.Random(len(docs)).sample(sorted(docs), FACET_EXACT_MAX)
+        step = -(-len(docs) // FACET_EXACT_MAX)
+        sample = list(islice(docs, 0, None, step))
     scale = total / len(sample) if sample else 1.0
     # Counted in C: a Counter over one flat iterable each, not an update per document.
     tags: Counter[str] = Counter(chain.from_iterable(map(info.tags.__getitem__, sample)))
