@@ -78,6 +78,7 @@ class SegmentCache:
         self.max_stored_chars = max_stored_chars
         self._stored: OrderedDict[tuple[Any, int], dict[str, Any]] = OrderedDict()
         self._stored_chars = 0
+        self._norm_tables: dict[tuple[float, float, float], list[float]] = {}
 
     def lengths(self, reader: Any, fieldname: str) -> bytes:
         """One byte per local docnum: Whoosh's encoded length of `fieldname` in that doc."""
@@ -93,6 +94,18 @@ class SegmentCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return found
+
+    def norms(self, K1: float, B: float, avg: float) -> list[float]:
+        """K1 * ((1 - B) + B * length / `avg`) for each of the 256 length bytes (the average
+        changes only with the index: the same few tables serve every search)."""
+        key = (K1, B, avg)
+        table = self._norm_tables.get(key)
+        if table is None:
+            if len(self._norm_tables) >= 64:
+                self._norm_tables.clear()
+            table = [K1 * ((1 - B) + B * byte_to_length(b) / avg) for b in range(256)]
+            self._norm_tables[key] = table
+        return table
 
     def stored(self, reader: Any, docnum: int) -> dict[str, Any]:
         """The stored fields of global `docnum` of `reader` (a searcher's reader); do not
@@ -232,14 +245,20 @@ class TermAtATime:
             children = [c for c in children if id(c) not in grouped]
             parts += [self._word(terms, within) for terms in words.values() if len(terms) > 1]
         parts += [self.evaluate(child, within) for child in children]
-        for part in parts:
-            if part is None:
-                return None
+        found = [part for part in parts if part is not None]
+        if len(found) < len(parts):
+            return None
+        if found:
+            # The largest part is the base (its dicts are fresh, never shared): only the
+            # others are added in, one posting at a time.
+            found.sort(key=lambda part: len(part[0]), reverse=True)
+            scores, counts = found[0]
+        for part_scores, part_counts in found[1:]:
             get = scores.get
-            for d, s in part[0].items():
+            for d, s in part_scores.items():
                 scores[d] = get(d, 0.0) + s
             cget = counts.get
-            for d, n in part[1].items():
+            for d, n in part_counts.items():
                 counts[d] = cget(d, 0) + n
         if q.scale:
             terms = sum(1 for f, t in q.iter_all_terms() if self.reader.doc_frequency(f, t))
@@ -256,17 +275,20 @@ class TermAtATime:
         frequency, weighted by field, added up and saturated once; the idf is that of the
         field where the word is most common (its boost carries the query's word weight)."""
         K1 = self.K1
-        total: Scores = {}
-        counts: Counts = {}
         best = max(terms, key=lambda t: self.reader.doc_frequency(t.fieldname, t.text))
         factor = best.boost * self.searcher.idf(best.fieldname, best.text) * (K1 + 1)
+        parts: list[Scores] = []
         for term in terms:
             unit = Term(term.fieldname, term.text, boost=self.field_weights[term.fieldname])
             part = self._term(unit, within, saturate=False)
-            if part is None:
-                continue
+            if part is not None:
+                parts.append(part[0])
+        parts.sort(key=len, reverse=True)  # the largest (fresh) dict is the base
+        total: Scores = parts[0] if parts else {}
+        counts: Counts = dict.fromkeys(total, 1)
+        for part_scores in parts[1:]:
             get = total.get
-            for d, x in part[0].items():
+            for d, x in part_scores.items():
                 total[d] = get(d, 0.0) + x
                 counts[d] = counts.get(d, 0) + 1
         return {d: factor * t / (K1 + t) for d, t in total.items()}, counts
@@ -388,8 +410,7 @@ class TermAtATime:
         if table is None:
             B = self.field_B.get(fieldname, self.B)
             avg = self.searcher.avg_field_length(fieldname) or 1
-            table = [self.K1 * ((1 - B) + B * byte_to_length(b) / avg) for b in range(256)]
-            self._norms[fieldname] = table
+            table = self._norms[fieldname] = self.segments.norms(self.K1, B, avg)
         return table
 
 
