@@ -10,7 +10,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import TypeAdapter
 
 from api.caching import SummaryCache
 from api.db import SessionDep, utcnow
@@ -38,6 +39,17 @@ from search import RelatedHit, SearchIndex
 router = APIRouter(tags=["search"])
 
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "The index is being built"}}
+
+
+_RELATED_LIST = TypeAdapter(list[RelatedPost])
+_COMPLETIONS = TypeAdapter(list[Completion])
+
+
+def _json(body: bytes | str) -> Response:
+    """A response of JSON already encoded from our own models: FastAPI would validate the
+    returned model again against `response_model` before encoding it (the route keeps
+    `response_model` for the OpenAPI schema)."""
+    return Response(body, media_type="application/json")
 
 
 def _service(request: Request) -> SearchService:
@@ -72,7 +84,7 @@ async def search(
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=50)] = 10,
     sort: SearchSort = "relevance",
-) -> SearchResults:
+) -> Response:
     """Full-text search over published posts, with highlights, facets and "did you mean"."""
     query = filters.query(q, page=page, per_page=per_page, sort=sort, now=utcnow())
     result = await _service(request).read(lambda index: index.search(query))
@@ -85,7 +97,7 @@ async def search(
         )
         for hit in result.hits if hit.post_id in posts
     ]
-    return SearchResults(
+    return _json(SearchResults(
         query=q, total=result.total, total_is_exact=result.exact, page=page, per_page=per_page,
         pages=page_count(result.total, per_page), items=items,
         facets=Facets(**{
@@ -93,7 +105,7 @@ async def search(
             for name in ("tags", "authors", "years")
         }),
         suggestion=result.suggestion,
-    )
+    ).model_dump_json())
 
 
 @router.get("/search/suggest", response_model=list[Completion], responses=_UNAVAILABLE)
@@ -101,11 +113,13 @@ async def suggest(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=100, description="What the user typed.")],
     limit: Annotated[int, Query(ge=1, le=8)] = 8,
-) -> list[Completion]:
+) -> Response:
     """Search-as-you-type: up to 8 completions (post titles first, then words)."""
     now = utcnow()
     found = await _service(request).read(lambda index: index.suggest(q, limit, now))
-    return [Completion(text=s.text, kind=s.kind, slug=s.slug) for s in found]
+    return _json(_COMPLETIONS.dump_json(
+        [Completion(text=s.text, kind=s.kind, slug=s.slug) for s in found]
+    ))
 
 
 class _RelatedCache:
@@ -135,15 +149,13 @@ class _RelatedCache:
 _cache = _RelatedCache()
 
 
-async def _related_posts(
-    request: Request, session: SessionDep, hits: list[RelatedHit]
-) -> list[RelatedPost]:
+async def _related_posts(request: Request, session: SessionDep, hits: list[RelatedHit]) -> Response:
     posts = await _public_posts(request, session, [h.post_id for h in hits])
-    return [
+    return _json(_RELATED_LIST.dump_json([
         RelatedPost(post=posts[h.post_id], score=round(h.score, 4),
                     reasons=Reasons(terms=h.terms, tags=h.tags))
         for h in hits if h.post_id in posts
-    ]
+    ]))
 
 
 @router.get("/posts/{slug}/related", response_model=list[RelatedPost],
@@ -153,7 +165,7 @@ async def related(
     session: SessionDep,
     post: PostRefBySlug,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
-) -> list[RelatedPost]:
+) -> Response:
     """Published posts most like this one, each with the shared terms and tags that explain why."""
     service = _service(request)
     assert post.id is not None
@@ -177,7 +189,7 @@ async def related_to_draft(
     session: SessionDep,
     draft: DraftText,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
-) -> list[RelatedPost]:
+) -> Response:
     """Posts related to an unsaved draft: link them, or spot a duplicate before publishing."""
     now = utcnow()
     tags = [slugify(t, 60) for t in draft.tags]

@@ -35,7 +35,7 @@ class SearchResults(BaseModel):
         default=True,
         description="False when `total` is an estimate: queries of alternatives (words with "
         "OR, prefixes) matching more than about 5,000 posts. Facet counts are exact up to "
-        "3,000 matching posts and scaled up from a sample of 3,000 above.",
+        "1,500 matching posts and scaled up from an even sample of 1,500 above.",
     )
     page: int
     per_page: int
