@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     comment_rate_per_minute: int = Field(default=5, ge=1)
     login_rate_per_minute: int = Field(default=10, ge=1)
 
+    # Threads that run searches; 0 runs them on the event loop. Searches are pure Python and
+    # hold the GIL, so a thread adds no parallelism, only hand-offs: at 10,000 posts one worker
+    # served 227 searches a second on the loop and 185 through one thread
+    # (docs/benchmarks.md). A thread lets other requests of the same worker in while a slow
+    # search (a common prefix, ~100 ms at 100,000 posts) runs; several workers do that better.
+    search_threads: int = Field(default=0, ge=0, le=16)
+
     # Search index sync.
     indexer_poll_seconds: float = Field(default=0.2, gt=0)
     # A sequence number not seen after this long belongs to a transaction that rolled back.

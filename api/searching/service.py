@@ -28,12 +28,6 @@ from search import IndexerLock, IndexUnavailable, SearchIndex, layout
 log = logging.getLogger("inkwell.search")
 T = TypeVar("T")
 TAKEOVER_SECONDS = 2.0
-#: Threads that read the index (each keeps a searcher open): see SearchService.read. Searches
-#: are pure Python and hold the GIL, so more threads add no throughput (144 vs 149 req/s at
-#: 10,000 posts for 1 vs 2) but starve the indexer's commit thread and the event loop: a new
-#: post became searchable under an 8-connection search load in 409 / 929 ms (p50 / p99) with
-#: 1, 563 / 1525 ms with 2 and 798 / 1875 ms with 4 (docs/benchmarks.md).
-READER_THREADS = 1
 PRUNE_EVERY_SECONDS = 600.0
 STOP_SECONDS = 5.0
 
@@ -82,8 +76,13 @@ class SyncLock:
             self.release()
 
 
-def rebuild_index(index_dir: Path, docs: list[Any], state: sync.SyncState,
-                  progress: Callable[[int], None] | None = None, procs: int = 1) -> SearchIndex:
+def rebuild_index(
+    index_dir: Path,
+    docs: list[Any],
+    state: sync.SyncState,
+    progress: Callable[[int], None] | None = None,
+    procs: int = 1,
+) -> SearchIndex:
     with SyncLock(index_dir).held():
         return SearchIndex.rebuild(index_dir, docs, state.to_index(), progress, procs)
 
@@ -101,7 +100,12 @@ class SearchService:
         self._task: asyncio.Task[None] | None = None
         self._last_prune = time.monotonic()  # the first prune waits a period, not start-up
         self.last_error: str | None = None
-        self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="inkwell-search")
+        # Settings.search_threads: None runs searches on the event loop.
+        self._readers = (
+            ThreadPoolExecutor(settings.search_threads, thread_name_prefix="inkwell-search")
+            if settings.search_threads
+            else None
+        )
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -117,8 +121,11 @@ class SearchService:
             # not hang on it (everything the loop does is safe to redo at the next start).
             done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
             if not done:
-                log.warning("search sync still busy after %s s at shutdown; leaving it", STOP_SECONDS)
-        self._readers.shutdown(wait=False, cancel_futures=True)
+                log.warning(
+                    "search sync still busy after %s s at shutdown; leaving it", STOP_SECONDS
+                )
+        if self._readers is not None:
+            self._readers.shutdown(wait=False, cancel_futures=True)
         if self.index is not None:
             try:
                 self.index.close()
@@ -181,7 +188,9 @@ class SearchService:
                         self._compacted = True
                     await self._maybe_prune()
                     try:
-                        await asyncio.wait_for(self._wake.wait(), self.settings.indexer_poll_seconds)
+                        await asyncio.wait_for(
+                            self._wake.wait(), self.settings.indexer_poll_seconds
+                        )
                     except TimeoutError:
                         pass
                     self._wake.clear()
@@ -217,7 +226,9 @@ class SearchService:
             await lock.acquire_async()
             try:
                 async with self.make_session() as session:
-                    state = sync.SyncState.from_index(await anyio.to_thread.run_sync(index.sync_state))
+                    state = sync.SyncState.from_index(
+                        await anyio.to_thread.run_sync(index.sync_state)
+                    )
                     batch = await sync.next_batch(session, state, self.gaps)
                     if batch is None:
                         return total
@@ -256,12 +267,13 @@ class SearchService:
     # -- reading -----------------------------------------------------------------------
 
     async def read(self, fn: Callable[[SearchIndex], T]) -> T:
-        """Run `fn(index)`, a blocking read, in a worker thread (searchers are per thread)."""
+        """Run `fn(index)`, a blocking read, on the event loop or on a search thread
+        (Settings.search_threads; searchers are per thread)."""
         index = self.index
         if index is None:
             raise SearchUnavailable("The search index is being built; try again in a moment.")
         try:
-            return await self._in_reader_thread(fn, index)
+            return await self._run_read(fn, index)
         except (OSError, ValueError) as exc:
             # A rebuild in another process may have swapped the folder and removed the files
             # this reader had open: follow the new generation once, then give up loudly.
@@ -271,15 +283,19 @@ class SearchService:
             try:
                 fresh = await anyio.to_thread.run_sync(SearchIndex.open_existing, self.dir)
             except IndexUnavailable:
-                raise SearchUnavailable("The search index is being rebuilt; try again soon.") from exc
+                raise SearchUnavailable(
+                    "The search index is being rebuilt; try again soon."
+                ) from exc
             self.index, old = fresh, index
             old.close()
-            return await self._in_reader_thread(fn, fresh)
+            return await self._run_read(fn, fresh)
 
-    async def _in_reader_thread(self, fn: Callable[[SearchIndex], T], index: SearchIndex) -> T:
-        # Dedicated threads (READER_THREADS), not anyio's pool of 40: every thread keeps its
-        # own searcher (and reopens it after each commit), so 40 threads meant 40 copies of
-        # the readers' memory and 40 reopenings per commit, for no gain under the GIL.
+    async def _run_read(self, fn: Callable[[SearchIndex], T], index: SearchIndex) -> T:
+        if self._readers is None:  # on the event loop (Settings.search_threads)
+            return fn(index)
+        # Dedicated threads, not anyio's pool of 40: every thread keeps its own searcher (and
+        # reopens it after each commit), so 40 threads meant 40 copies of the readers' memory
+        # and 40 reopenings per commit, for no gain under the GIL.
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, fn, index)
 
