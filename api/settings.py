@@ -37,11 +37,12 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(default=10, ge=1)
 
     # Threads that run searches; 0 runs them on the event loop. Searches are pure Python and
-    # hold the GIL, so a thread adds no parallelism, only hand-offs: at 10,000 posts one worker
-    # served 227 searches a second on the loop and 185 through one thread
-    # (docs/benchmarks.md). A thread lets other requests of the same worker in while a slow
-    # search (a common prefix, ~100 ms at 100,000 posts) runs; several workers do that better.
-    search_threads: int = Field(default=0, ge=0, le=16)
+    # hold the GIL, so threads add no parallelism, only hand-offs: on the loop one worker
+    # served ~20% more searches a second at 10,000 posts (227 against 185). But every await of
+    # the worker's other requests then waits behind the searches in the loop's queue: under a
+    # search load a POST took 392 ms (p50) and a new post became searchable in 754 / 1664 ms
+    # (p50 / p99), so one thread is the default (docs/benchmarks.md).
+    search_threads: int = Field(default=1, ge=0, le=16)
 
     # Search index sync.
     indexer_poll_seconds: float = Field(default=0.2, gt=0)

@@ -21,6 +21,7 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
@@ -134,6 +135,12 @@ class SegmentCache:
                     _, old = self._stored.popitem(last=False)
                     self._stored_chars -= sum(len(v) for v in old.values() if isinstance(v, str))
         return found
+
+    def cached_postings(self, reader: Any, fieldname: str, text: str) -> Postings | None:
+        """The term's decoded postings in the segment of `reader` if they are kept, else None."""
+        key = (_segment_key(reader), fieldname, text)
+        with self._lock:
+            return self._postings.get(key)
 
     def postings(self, reader: Any, fieldname: str, text: str) -> Postings:
         """(local ids, term frequencies) of every posting of the term in the segment of
@@ -383,23 +390,31 @@ class TermAtATime:
                 for d, w in zip(ids, weights, strict=True):
                     scores[d + offset] = get(d + offset, 0.0) + w * q.boost
 
-        ids, weights = self.segments.postings(reader, fieldname, text)
-        if within is None:
-            add(ids, weights)
-            return
-        end = offset + reader.doc_count_all()
-        local = sorted(d - offset for d in within if offset <= d < end)
-        if lookup:
-            # A few candidates against a long list: find each by bisection.
+        if within is not None and lookup:
+            end = offset + reader.doc_count_all()
+            local = sorted(d - offset for d in within if offset <= d < end)
+            cached = self.segments.cached_postings(reader, fieldname, text)
+            if cached is None:
+                # A few candidates against a long list that is not decoded yet: decode only
+                # the blocks that can hold them.
+                _lookups(reader.postings(fieldname, text), local, add)
+                return
+            ids, weights = cached
             found_ids: list[int] = []
             found_weights: list[float] = []
-            for d in local:
+            for d in local:  # find each by bisection
                 i = bisect_left(ids, d)
                 if i < len(ids) and ids[i] == d:
                     found_ids.append(d)
                     found_weights.append(weights[i])
             add(found_ids, found_weights)
             return
+        ids, weights = self.segments.postings(reader, fieldname, text)
+        if within is None:
+            add(ids, weights)
+            return
+        end = offset + reader.doc_count_all()
+        local = sorted(d - offset for d in within if offset <= d < end)
         wanted = set(local)
         pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
         add([d for d, _ in pairs], [w for _, w in pairs])
@@ -412,6 +427,45 @@ class TermAtATime:
             avg = self.searcher.avg_field_length(fieldname) or 1
             table = self._norms[fieldname] = self.segments.norms(self.K1, B, avg)
         return table
+
+
+def _lookups(matcher: Any, docs: list[int], add: Callable[[Any, Any], None]) -> None:
+    """Feed `add` the postings of the (sorted, local) `docs` the term has.
+
+    Blocks whose last id is below the next wanted document are passed over on their header
+    alone; within a block the id is found by bisection.
+    """
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    ids: list[int] = []
+    weights: list[float] = []
+    if not isinstance(matcher, W3LeafMatcher):
+        for d in docs:
+            if not matcher.is_active():
+                break
+            matcher.skip_to(d)
+            if matcher.is_active() and matcher.id() == d:
+                ids.append(d)
+                weights.append(matcher.weight())
+        add(ids, weights)
+        return
+    block_ids: Any = None
+    block_weights: Any = None
+    for d in docs:
+        while matcher.is_active() and matcher.block_max_id() < d:
+            matcher._next_block()
+            block_ids = None
+        if not matcher.is_active():
+            break
+        if block_ids is None:
+            matcher._read_ids()
+            matcher._read_weights()
+            block_ids, block_weights = matcher._ids, matcher._weights
+        i = bisect_left(block_ids, d)
+        if i < len(block_ids) and block_ids[i] == d:
+            ids.append(d)
+            weights.append(block_weights[i])
+    add(ids, weights)
 
 
 def _boosted(scores: Scores, boost: float) -> Scores:

@@ -204,3 +204,21 @@ def test_cached_stored_fields_are_whooshs_and_bounded(index: SearchIndex) -> Non
     assert 0 < cache._stored_chars <= 5_000
     for docnum in docnums[-5:]:  # the latest are still there, and the same dict
         assert cache.stored(reader, docnum) is cache.stored(reader, docnum)
+
+
+def test_candidate_lookups_agree_with_and_without_decoded_lists(index: SearchIndex) -> None:
+    """A few candidates against long lists: looked up block by block when the lists are not
+    decoded yet, by bisection once they are."""
+    searcher, _ = index._reading()
+    q = index._builder.build("garden tomato river", searcher).query
+    assert q is not None
+    some = set(random.Random(7).sample(range(300), 6))
+    cold = TermAtATime(searcher, SegmentCache(), field_weights={})
+    first = cold.evaluate(q, some)
+    assert first is not None and first[0]
+    assert not cold.segments._postings  # nothing decoded whole
+    warm = TermAtATime(searcher, SegmentCache(), field_weights={})
+    assert warm.evaluate(q) is not None and warm.segments._postings
+    second = warm.evaluate(q, some)
+    assert second is not None
+    assert second[0] == pytest.approx(first[0]) and second[1] == first[1]
