@@ -454,15 +454,15 @@ def main() -> int:
 
 
 NOTES = """\
-What a search request does over HTTP: the query runs on the worker's search reader thread
-(the library, `bench/search_speed.py`), then the page's post summaries come from the
-worker's summary cache (valid while the content version is unchanged) or from three plain
-SQL queries (posts with authors, their tags, comment counts), then JSON validation and
-encoding. Related posts are cached per index version for 5 s, but the 100 posts asked for
-here are distinct, so every request computes them.
+What a search request does over HTTP: the query runs on the worker's search thread (the
+library, `bench/search_speed.py`), then the page's post summaries come from the worker's
+summary cache (valid while the content version is unchanged) or from three plain SQL queries
+(posts with authors, their tags, comment counts), then one JSON encoding. Related posts are
+cached per index version for 5 s, but the 100 posts asked for here are distinct, so every
+request computes them.
 
 How the numbers moved, run by run (same script; each run rebuilt everything from scratch;
-runs 1-4 on a machine shared with other engineers' tests, runs 5-8 on a quiet one; the load
+runs 1-4 on a machine shared with other engineers' tests, runs 5-9 on a quiet one; the load
 average during each latency run is given):
 
 | run | code | load | search p50 / p95 | suggest p95 | related p50 | freshness p50 / p99 | req/s, 10k posts | reindex | RSS, 100k |
@@ -470,11 +470,66 @@ average during each latency run is given):
 | 1 | library changes (one ranking pass, all words first, estimated totals/facets, term-at-a-time related); anyio's 40 threads for index reads; compound segments | 4.4 | 20.4 / 343 ms | 25.3 ms | 27.8 ms | 2441 / 6256 (max) ms | 60 | | 1454 MB |
 | 2 | + champion lists; index reads on 4 dedicated threads; segments as separate files | 2.5 | 20.2 / 115 ms | 33.4 ms | 20.2 ms | 532 / 1909 (max) ms | 28 | | 170 MB |
 | 3 | + index files read through memory maps | 3.8 | 37.0 / 242 ms | 46.8 ms | 23.0 ms | 1020 / 2210 (max) ms | 47 | | 439 MB |
-| 4 | end of the previous session | 4.3 | 26.0 / 152 ms | 32.2 ms | 23.3 ms | 974 / 2454 ms | 58 | 284 s | 359 MB |
+| 4 | end of the first session | 4.3 | 26.0 / 152 ms | 32.2 ms | 23.3 ms | 974 / 2454 ms | 58 | 284 s | 359 MB |
 | 5 | the same code, quiet machine | 1.1 | 27.1 / 139 ms | 31.5 ms | 25.4 ms | 969 / 3086 ms | 38 | 239 s | 355 MB |
 | 6 | + term-at-a-time scoring, cheaper highlights and typo correction, summary cache, no bodies loaded for summaries, forked reindex | 1.3 | 18.5 / 93 ms | 22.0 ms | 20.4 ms | 744 / 3203 ms | 127 | 131 s | 414 MB |
 | 7 | + unmerged commits, idle compaction, one reader thread, facets counted in C | 2.0 | 18.6 / 81 ms | 16.3 ms | 21.1 ms | 326 / 1078 ms | 148 | 129 s | 416 MB |
-| 8 | + summaries from plain SQL (the table above) | 1.8 | 16.5 / 76 ms | 18.5 ms | 18.9 ms | 344 / 1270 ms | 138 | 129 s | 416 MB |
+| 8 | + summaries from plain SQL (end of the second session) | 1.8 | 16.5 / 76 ms | 18.5 ms | 18.9 ms | 344 / 1270 ms | 138 | 129 s | 416 MB |
+| 9 | + what is kept per segment, cheaper highlights and facets, no thread pool hops, one JSON encoding (the table above) | 1.9 | 25.3 / 130 ms | 37.6 ms | 29.9 ms | 596 / 1639 ms | 148 | 192 s | 455 MB |
+
+Run 9 is not comparable with run 8: the machine was slower that day. The same code as run 8
+reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
+0.93 s, varying from minute to minute. The two codes were therefore also run one after the
+other on the same data, alternating (`bench/search_http.py`'s measures, 100,000 and 10,000
+posts, freshness over 30 posts):
+
+| same machine, same hour | run 8's code | run 9's code |
+| --- | ---: | ---: |
+| search p50 / p95, 100k posts | 27.6 / 130 ms | 23.2 / 104 ms |
+| single word / 2-3 words / phrase / prefix, p50 | 16.1 / 47.0 / 17.8 / 53.3 ms | 14.4 / 34.1 / 18.6 / 41.8 ms |
+| prefix p95 | 319 ms | 175 ms |
+| suggest p95 | 29.0 ms | 36.7 ms |
+| related p50 | 27.2 ms | 28.8 ms |
+| freshness p50 / p99 | 578 / 1357 ms | 447 / 1335 ms |
+| throughput, 10k posts, 16 connections (two runs each) | 74, 82 req/s | 155, 187 req/s |
+| worker RSS after the latency run, 100k posts | 236 MB | 277 MB |
+
+In the library (the 400 queries of the wrk mix, one after another in one process, 10,000
+posts, once warm): 5.8 ms a query at the start of run 9's work, 2.2 ms at its end.
+
+What run 9's changes bought (throughput on 10,000 posts, 16 connections, measured after each
+step on the same machine; steps of less than ~10% are within the noise):
+- **Term dictionary kept per segment** (`search/terms.py`): Whoosh answers each "is this word
+  there, how many posts use it" from the segment's on-disk hash table, ~20 us a lookup, and a
+  search made ~130 per segment: a third of the library's time. Segments never change, so the
+  answers are kept per segment, and so are prefix listings (`word*`). With shallow copies of
+  query terms (Whoosh deep-copies every term it rewrites: 8% of a search) and each word of a
+  text analysed once for highlights: library 5.8 -> 4.0 ms a query; 91-100 -> 105-126 req/s.
+- **Decoded posting lists and hits' stored documents kept per segment** (`SegmentCache`,
+  bounded: 4 million postings at 8 bytes, 8 million characters of documents): a posting
+  block is pickled and zlib-compressed with every position of the term, and decoding was
+  the largest single cost of a search. zlib also lets go of the GIL, so under load the search
+  thread stopped at each block and waited up to 5 ms to get it back: 126 -> 168 req/s with
+  the next item.
+- **No thread pool hops**: FastAPI runs a plain `def` dependency on anyio's thread pool; the
+  search filters and page parameters are now `async def`.
+- **Highlights**: candidate words are found in lowercased text with no look-behind, which lets
+  the regular expression engine skip ahead (46 -> 8 us a body); token starts are checked per
+  candidate. With the next item: 168 -> 204-208 req/s.
+- **Facets**: above 1,500 matches they come from every k-th matching post (a set of docnums
+  iterates in about publishing order, so the sample is spread over time) instead of a random
+  sample of 3,000 drawn from the sorted set: 6.6 -> 2.3 ms at 50,000 matches.
+- **Smaller things**: OR merges start from their largest part; length-norm tables are shared
+  between searches; search, suggest and related encode their JSON once instead of being
+  validated again against `response_model` (185-194 req/s, within the noise of the step before).
+- **Searches on the event loop** (`INKWELL_SEARCH_THREADS=0`): 227 against 185 req/s, because
+  a thread only adds hand-offs under the GIL. It is a setting, not the default: every await of
+  the worker's other requests then waits behind the searches, so under the 8-connection search
+  load a POST took 392 ms (p50) and a new post became searchable in 754 / 1664 ms.
+- **Tried and dropped**: scoring with numpy arrays over every docnum (a few array passes per
+  query term: no faster at 10,000 posts, twice as slow at 100,000, where ANDs lose their
+  look-ups of the few candidates left); posting blocks written without zlib (45% larger index,
+  no measurable gain once lists are kept decoded).
 
 What each change of runs 6-8 bought (measured in the process with cProfile / py-spy on the
 same 100k index and query mix, or as stated):
@@ -505,26 +560,24 @@ same 100k index and query mix, or as stated):
   798 / 1875, 2 threads 563 / 1525, 1 thread 409 / 929 ms (30 posts each, same load).
 - **Searcher checks**: a thread reuses its searcher for 50 ms before listing the index folder
   for other processes' commits (3% of a search); its own process's commits are seen at once.
-- **Facets**: counted with one C-level Counter pass over at most 3,000 matching posts (a
-  sample above that, scaled up), not an update per post.
 
 Not met, and why:
-- **Throughput** (138-148 req/s against 263): one worker is CPU-bound under one GIL. In a
-  profile of the wrk run about half the time is the search itself (ranking ~20%, facets
-  ~15%, highlights ~10%) and a third the HTTP stack (uvicorn, eight middlewares, FastAPI
-  validation, JSON). More workers scale it (the issue fixes one); a cache of whole responses
-  does not apply to a mix of distinct queries.
-- **Latency p50 / p95** over HTTP at 100k: single words and phrases are at p50 ~10 ms, but
-  2-3 word queries whose words are common (the all-words AND finds fewer than 10 posts, so
-  the any-word OR runs over 30-50,000 posts through the champion lists) and prefixes of
-  common stems (`pro*`: 24 expansions, 69,000 posts) cost 50-170 ms, most of it building
-  champion lists for terms seen for the first time (cached afterwards: a server that has
-  been up a while answers them faster than this cold, distinct-query run).
-- **Related p50**: ~9 ms in the library, plus the post lookup by slug and the summaries over
-  HTTP.
-- **Freshness p99** is at about 1 s (0.93 s in a 30-post run, 1.08 and 1.27 s in the two
-  50-post runs above): the time is the event loop and GIL queue in front of the indexer and of
-  the polling search while eight connections keep the single worker busy; p50 is 0.33 s."""
+- **Throughput** (148-208 req/s against 263, depending on the minute): one worker is
+  CPU-bound under one GIL. In a profile of the wrk run at the end of run 9 about half the
+  time is the search itself (ranking ~20%, highlights ~7%, facets ~8%, query parsing ~7%,
+  phrases through Whoosh's matchers ~6%) and about a quarter the HTTP stack (uvicorn,
+  middlewares, FastAPI, JSON). On the event loop instead of the search thread: 227 req/s.
+- **Latency at 100,000 posts** over HTTP: this benchmark sends distinct queries to a freshly
+  started server, so most terms are met for the first time: their posting lists are decoded
+  (zlib and a pickle holding every position) and common terms' champion lists built. That
+  first-time work is most of the p50 and nearly all of the p95 (2-3 common words, prefixes of
+  common stems, phrases); once warm, the library answers the same mix in 8 ms on average.
+  Storing posting lists in a form that needs no decoding (arrays beside each segment,
+  written when the segment is) is the next step.
+- **Related p50**: the same first-time decoding, for the ~30 key terms of each post.
+- **Freshness p99** (1.3-1.6 s this day, 0.93-1.27 s on the faster day of run 8): the time
+  is the event loop and GIL queue in front of the indexer and of the polling search while
+  eight connections keep the single worker busy."""
 
 
 if __name__ == "__main__":
