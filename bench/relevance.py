@@ -289,3 +289,7 @@ Gains are average nDCG@10 points over the baseline, measured one change at a tim
 - Also measured this round (harness over the same collections) and not shipped: K1 1.5 /
   B 0.8 (+0.2 points before BM25F, -0.3 after), a lower B for titles (0.3-0.5: +-0.3),
   30 or 10 expansion terms, weight 0.4-0.5 (all within +-0.5 of the shipped settings)."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
