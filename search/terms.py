@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.reading import MultiReader, SegmentReader, TermNotFound
@@ -26,6 +26,7 @@ from whoosh.searching import Searcher
 MAX_TERMS = 200_000
 #: Segments whose memos are kept (an index has at most search.index.MAX_SEGMENTS live ones).
 MAX_SEGMENTS = 64
+N = TypeVar("N", int, float)
 #: Prefix listings remembered, by (segment, field, prefix).
 MAX_PREFIXES = 4096
 
@@ -97,16 +98,16 @@ class MemoTerms:
         )
 
 
-def _memoised(doc_frequency: Callable[[str, Any], int]) -> Callable[[str, Any], int]:
-    known: dict[tuple[str, Any], int] = {}
+def _memoised(count: Callable[[str, Any], N]) -> Callable[[str, Any], N]:
+    known: dict[tuple[str, Any], N] = {}
 
-    def memoised(fieldname: str, text: Any) -> int:
+    def memoised(fieldname: str, text: Any) -> N:
         key = (fieldname, text)
         found = known.get(key)
         if found is None:
             if len(known) >= MAX_TERMS:
                 known.clear()
-            found = known[key] = doc_frequency(fieldname, text)
+            found = known[key] = count(fieldname, text)
         return found
 
     return memoised
@@ -134,17 +135,20 @@ class Vocabulary:
 
     def install(self, searcher: Searcher) -> None:
         """Put a memo in front of the term dictionary of each of `searcher`'s segments, and
-        one in front of its document frequencies summed over segments."""
+        one in front of its document and term frequencies summed over segments."""
         top = searcher.reader()
         for reader, _ in top.leaf_readers():
             terms = getattr(reader, "_terms", None)
             if isinstance(reader, SegmentReader) and isinstance(terms, W3TermsReader):
                 reader._terms = MemoTerms(terms, self._memo(reader))
         if isinstance(top, MultiReader):
-            # An instance attribute in front of the method: the sum over segments costs ~2 us
-            # a segment, and a search asks for the same few terms' frequencies ~50 times.
-            memoised = _memoised(top.doc_frequency)
-            top.doc_frequency = memoised  # type: ignore[method-assign,assignment]
+            # Instance attributes in front of the methods: the sum over segments costs ~2 us
+            # a segment, and a search asks for the same few terms' frequencies ~50 times
+            # (related posts: the frequency of every word of the post).
+            doc_frequency = _memoised(top.doc_frequency)
+            top.doc_frequency = doc_frequency  # type: ignore[method-assign,assignment]
+            frequency = _memoised(top.frequency)
+            top.frequency = frequency  # type: ignore[method-assign,assignment]
 
     def prefixed(
         self, searcher: Searcher, fieldname: str, prefix: str, limit: int
