@@ -475,9 +475,10 @@ average during each latency run is given):
 | 6 | + term-at-a-time scoring, cheaper highlights and typo correction, summary cache, no bodies loaded for summaries, forked reindex | 1.3 | 18.5 / 93 ms | 22.0 ms | 20.4 ms | 744 / 3203 ms | 127 | 131 s | 414 MB |
 | 7 | + unmerged commits, idle compaction, one reader thread, facets counted in C | 2.0 | 18.6 / 81 ms | 16.3 ms | 21.1 ms | 326 / 1078 ms | 148 | 129 s | 416 MB |
 | 8 | + summaries from plain SQL (end of the second session) | 1.8 | 16.5 / 76 ms | 18.5 ms | 18.9 ms | 344 / 1270 ms | 138 | 129 s | 416 MB |
-| 9 | + what is kept per segment, cheaper highlights and facets, no thread pool hops, one JSON encoding (the table above) | 1.9 | 25.3 / 130 ms | 37.6 ms | 29.9 ms | 596 / 1639 ms | 148 | 192 s | 455 MB |
+| 9 | + what is kept per segment, cheaper highlights and facets, no thread pool hops, one JSON encoding | 1.9 | 25.3 / 130 ms | 37.6 ms | 29.9 ms | 596 / 1639 ms | 148 | 192 s | 455 MB |
+| 10 | + term-frequency sums remembered per searcher (the table above; an hour after run 9) | 1.8 | 23.5 / 98 ms | 32.0 ms | 31.1 ms | 493 / 1452 ms | 163 | 177 s | 456 MB |
 
-Run 9 is not comparable with run 8: the machine was slower that day. The same code as run 8
+Runs 9 and 10 are not comparable with run 8: the machine was slower that day. The same code as run 8
 reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
 0.93 s, varying from minute to minute. The two codes were therefore also run one after the
 other on the same data, alternating (`bench/search_http.py`'s measures, 100,000 and 10,000
@@ -562,7 +563,7 @@ same 100k index and query mix, or as stated):
   for other processes' commits (3% of a search); its own process's commits are seen at once.
 
 Not met, and why:
-- **Throughput** (148-208 req/s against 263, depending on the minute): one worker is
+- **Throughput** (148-217 req/s against 263, depending on the minute): one worker is
   CPU-bound under one GIL. In a profile of the wrk run at the end of run 9 about half the
   time is the search itself (ranking ~20%, highlights ~7%, facets ~8%, query parsing ~7%,
   phrases through Whoosh's matchers ~6%) and about a quarter the HTTP stack (uvicorn,
