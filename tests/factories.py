@@ -41,7 +41,8 @@ async def make_user(
 
 def auth(user: User) -> dict[str, str]:
     assert user.id is not None
-    return {"Authorization": f"Bearer {create_access_token(user.id, TEST_SECRET, 60)}"}
+    token = create_access_token(user.id, TEST_SECRET, 60, user.password_hash)
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def make_post(

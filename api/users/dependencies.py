@@ -1,3 +1,4 @@
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -6,7 +7,7 @@ from fastapi.security import OAuth2PasswordBearer
 from api.db import SessionDep
 from api.errors import Forbidden, Unauthorized
 from api.users.models import Role, User
-from api.users.security import read_access_token
+from api.users.security import password_stamp, read_access_token
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -17,12 +18,17 @@ async def get_optional_user(
     """The signed-in user, or None for anonymous requests. A bad token is always a 401."""
     if token is None:
         return None
-    user_id = read_access_token(token, request.app.state.settings.secret_key.get_secret_value())
-    if user_id is None:
+    secret = request.app.state.settings.secret_key.get_secret_value()
+    found = read_access_token(token, secret)
+    if found is None:
         raise Unauthorized("The access token is invalid or has expired; sign in again.")
+    user_id, stamp = found
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthorized("The access token belongs to an account that is no longer active.")
+    if not hmac.compare_digest(stamp, password_stamp(user.password_hash, secret)):
+        raise Unauthorized("The account's password has changed since this token was issued; "
+                           "sign in again.")
     return user
 
 

@@ -34,7 +34,8 @@ async def sign_in(
     settings = request.app.state.settings
     assert user.id is not None
     token = create_access_token(
-        user.id, settings.secret_key.get_secret_value(), settings.access_token_minutes
+        user.id, settings.secret_key.get_secret_value(), settings.access_token_minutes,
+        user.password_hash,
     )
     return Token(access_token=token)
 

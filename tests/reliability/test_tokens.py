@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.db import utcnow
 from api.settings import Settings
 from api.users.models import Role, User
-from api.users.security import create_access_token
+from api.users.security import create_access_token, password_stamp
 from tests.conftest import TEST_SECRET, running_app
 from tests.factories import PASSWORD, auth, make_user
 
@@ -28,17 +28,19 @@ def _b64(data: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def _forged_tokens(user_id: int, other_id: int) -> dict[str, str]:
+def _forged_tokens(user_id: int, other_id: int, password_hash: str) -> dict[str, str]:
     now = utcnow()
-    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(hours=1)}
-    good = create_access_token(user_id, TEST_SECRET, 60)
+    stamp = password_stamp(password_hash, TEST_SECRET)
+    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(hours=1), "pwd": stamp}
+    good = create_access_token(user_id, TEST_SECRET, 60, password_hash)
     header, payload, signature = good.split(".")
     with warnings.catch_warnings():  # PyJWT warns that the key is short for HS512
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
         hs512 = jwt.encode(claims, TEST_SECRET, algorithm="HS512")
-    unsigned = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 3600}
+    unsigned = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 3600,
+                "pwd": stamp}
     return {
-        "expired": create_access_token(user_id, TEST_SECRET, -1),
+        "expired": create_access_token(user_id, TEST_SECRET, -1, password_hash),
         "expired long ago": jwt.encode({**claims, "exp": now - timedelta(days=30)}, TEST_SECRET,
                                        algorithm="HS256"),
         "tampered subject": f"{header}.{_b64({**unsigned, 'sub': str(other_id)})}.{signature}",
@@ -52,7 +54,10 @@ def _forged_tokens(user_id: int, other_id: int) -> dict[str, str]:
         "no expiry": jwt.encode({"sub": str(user_id)}, TEST_SECRET, algorithm="HS256"),
         "no subject": jwt.encode({"exp": now + timedelta(hours=1)}, TEST_SECRET, algorithm="HS256"),
         "subject not an id": jwt.encode({**claims, "sub": "admin"}, TEST_SECRET, algorithm="HS256"),
-        "subject of nobody": create_access_token(999_999, TEST_SECRET, 60),
+        "subject of nobody": create_access_token(999_999, TEST_SECRET, 60, password_hash),
+        "no password stamp": jwt.encode({k: v for k, v in claims.items() if k != "pwd"},
+                                        TEST_SECRET, algorithm="HS256"),
+        "another password's stamp": create_access_token(user_id, TEST_SECRET, 60, "$argon2id$x"),
         "not before in the future": jwt.encode({**claims, "nbf": now + timedelta(hours=1)},
                                                TEST_SECRET, algorithm="HS256"),
         "garbage": "not.a.token",
@@ -68,7 +73,7 @@ class TestForgedTokens:
         user = await make_user(session, role=Role.author)
         admin = await make_user(session, role=Role.admin)
         assert user.id is not None and admin.id is not None
-        tokens = _forged_tokens(user.id, admin.id)
+        tokens = _forged_tokens(user.id, admin.id, user.password_hash)
         # A signed-in-only route, a route where signing in is optional, and a write.
         for name, token in tokens.items():
             headers = {"Authorization": f"Bearer {token}"}
@@ -115,6 +120,31 @@ class TestDeactivation:
 
 
 class TestPasswords:
+    async def test_a_new_password_signs_out_earlier_tokens(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        admin = await make_user(session, role=Role.admin)
+        await make_user(session, username="ann")
+
+        async def sign_in(password: str) -> dict[str, str]:
+            r = await client.post("/api/v1/auth/token", data={"username": "ann", "password": password})
+            assert r.status_code == 200, r.text
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        old = await sign_in(PASSWORD)
+        assert (await client.get("/api/v1/users/me", headers=old)).status_code == 200
+        # A profile change keeps the token working; a new password does not.
+        r = await client.patch("/api/v1/users/ann", json={"bio": "Runner."}, headers=auth(admin))
+        assert r.status_code == 200
+        assert (await client.get("/api/v1/users/me", headers=old)).status_code == 200
+        r = await client.patch("/api/v1/users/ann", json={"password": "a-new-long-password"},
+                               headers=auth(admin))
+        assert r.status_code == 200
+        r = await client.get("/api/v1/users/me", headers=old)
+        assert r.status_code == 401 and "password has changed" in r.json()["detail"]
+        new = await sign_in("a-new-long-password")
+        assert (await client.get("/api/v1/users/me", headers=new)).status_code == 200
+
     async def test_stored_as_argon2id(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
         admin = auth(await make_user(session, role=Role.admin))
         r = await client.post("/api/v1/users", headers=admin, json={

@@ -183,7 +183,7 @@ def test_cached_postings_are_whooshs_and_bounded(index: SearchIndex) -> None:
                 matcher.next()
             ids, weights = cache.postings(reader, "content", text)
             deleted = reader.deleted_docs_set
-            assert [(d, w) for d, w in zip(ids, weights) if d not in deleted] == pairs
+            assert [(d, w) for d, w in zip(ids, weights, strict=True) if d not in deleted] == pairs
             assert cache.postings(reader, "content", text) == (ids, weights)
     assert 0 < cache._held <= 200
     # A list longer than a quarter of the budget is decoded but not kept.
