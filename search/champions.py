@@ -15,7 +15,6 @@ enough at page-one depths to accept, and the reason the total is reported as an 
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from heapq import nlargest
 from typing import Any
 
 from whoosh.matching.mcore import ListMatcher, NullMatcher
@@ -23,7 +22,7 @@ from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
-from search.scoring import TermAtATime
+from search.scoring import TermAtATime, best_scored
 
 #: Posts kept per common term.
 CHAMPIONS = 100
@@ -63,7 +62,7 @@ class ChampionCache:
             if found is None:
                 scores: dict[int, float] = {}
                 fast.add_segment(scores, sub.reader(), 0, Term(fieldname, text))
-                found = nlargest(CHAMPIONS, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+                found = [(d, scores[d]) for d in best_scored(scores, CHAMPIONS)]
                 with self._lock:
                     self._lists[key] = found
                     while len(self._lists) > self.size:

@@ -11,7 +11,6 @@ terms; tag postings (thousands of posts each) are read only when the text has no
 """
 
 from collections.abc import Sequence
-from heapq import nlargest
 
 from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang.snowball.english import EnglishStemmer
@@ -21,7 +20,7 @@ from whoosh.searching import Searcher
 from search.docinfo import DocInfo
 from search.documents import RelatedHit
 from search.highlight import find_matches
-from search.scoring import SegmentCache, TermAtATime
+from search.scoring import SegmentCache, TermAtATime, best_scored
 
 stem = EnglishStemmer().stem
 KEY_TERMS = 12
@@ -66,23 +65,24 @@ def key_terms(searcher: Searcher, title: str, content: str) -> list[tuple[str, f
 
 
 def _accumulate(
-    fast: TermAtATime,
-    clauses: list[tuple[str, str, float]],
-    hidden: set[int],
-    scores: dict[int, float],
-    matched: dict[int, set[str]] | None,
-) -> None:
-    """Add each clause's BM25F score (as Whoosh computes it for a Term query) per document."""
+    fast: TermAtATime, clauses: list[tuple[str, str, float]], scores: dict[int, float]
+) -> list[tuple[str, dict[int, float]]]:
+    """Add each clause's BM25F score (as Whoosh computes it for a Term query) per document;
+    returns each clause's term and its scores, to tell afterwards which terms a post shares.
+    (Hidden documents are dropped by the caller once, not checked at every posting.)"""
+    parts: list[tuple[str, dict[int, float]]] = []
     for fieldname, text, boost in clauses:
         part: dict[int, float] = {}
         for sub, offset in fast.searcher.leaf_searchers():
             fast.add_segment(part, sub.reader(), offset, Term(fieldname, text, boost=boost))
+        parts.append((text, part))
+        if not scores:
+            scores.update(part)
+            continue
         get = scores.get
         for docnum, score in part.items():
-            if docnum not in hidden:
-                scores[docnum] = get(docnum, 0.0) + score
-                if matched is not None:
-                    matched.setdefault(docnum, set()).add(text)
+            scores[docnum] = get(docnum, 0.0) + score
+    return parts
 
 
 def related_hits(
@@ -112,25 +112,24 @@ def related_hits(
     ]
     hidden = hidden | info.deleted
     scores: dict[int, float] = {}
-    matched: dict[int, set[str]] = {}
-    _accumulate(fast, clauses, hidden, scores, matched)
+    parts = _accumulate(fast, clauses, scores)
+    _drop(scores, hidden)
     tagset = set(tags)
     if tagset:
         if not scores:
-            _accumulate(fast, [("tags", t, TAG_BOOST) for t in tagset], hidden, scores, None)
+            _accumulate(fast, [("tags", t, TAG_BOOST) for t in tagset], scores)
+            _drop(scores, hidden)
         else:
             # Same score as a Term("tags", t, boost=TAG_BOOST) clause would add.
-            tag_score = _tag_scores(searcher, tagset)
-            for docnum in scores:
-                for t in info.tags[docnum]:
-                    scores[docnum] += tag_score.get(t, 0.0)
-    best = nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+            _add_tag_scores(fast, info, _tag_scores(searcher, tagset), scores)
+    best = [(d, scores[d]) for d in best_scored(scores, limit)]
     names = _surface_names(analyzer, f"{title}\n{content[:MAX_TEXT_CHARS]}", {t for t, _ in terms})
     order = {t: i for i, (t, _) in enumerate(terms)}
     hits = []
     for docnum, score in best:
         stored = segments.stored(reader, docnum)
-        shared = sorted(matched.get(docnum, ()), key=lambda t: order.get(t, len(order)))
+        found = {text for text, part in parts if docnum in part}
+        shared = sorted(found, key=lambda t: order.get(t, len(order)))
         hits.append(
             RelatedHit(
                 post_id=int(stored["post_id"]),
@@ -141,6 +140,38 @@ def related_hits(
             )
         )
     return hits
+
+
+def _drop(scores: dict[int, float], hidden: set[int]) -> None:
+    """Remove the hidden documents from `scores`, walking whichever of the two is smaller."""
+    gone = [d for d in hidden if d in scores] if len(hidden) < len(scores) else [
+        d for d in scores if d in hidden
+    ]
+    for docnum in gone:
+        del scores[docnum]
+
+
+def _add_tag_scores(
+    fast: TermAtATime, info: DocInfo, tag_score: dict[str, float], scores: dict[int, float]
+) -> None:
+    """Add each shared tag's score to the scored documents that have the tag: through the
+    tags' posting lists when they are shorter than the scored set, else document by document."""
+    reader = fast.searcher.reader()
+    postings = sum(reader.doc_frequency("tags", t) for t in tag_score)
+    if postings >= len(scores):
+        for docnum in scores:
+            for t in info.tags[docnum]:
+                scores[docnum] += tag_score.get(t, 0.0)
+        return
+    for t, score in tag_score.items():
+        for sub, offset in fast.searcher.leaf_searchers():
+            if ("tags", t) not in sub.reader():
+                continue
+            ids, _ = fast.segments.postings(sub.reader(), "tags", t)
+            for local in ids:
+                docnum = local + offset
+                if docnum in scores:
+                    scores[docnum] += score
 
 
 def _tag_scores(searcher: Searcher, tags: set[str]) -> dict[str, float]:

@@ -21,7 +21,8 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from heapq import nlargest
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
@@ -466,6 +467,22 @@ def _lookups(matcher: Any, docs: list[int], add: Callable[[Any, Any], None]) -> 
             ids.append(d)
             weights.append(block_weights[i])
     add(ids, weights)
+
+
+def best_scored(scores: Scores, limit: int, docs: Iterable[int] | None = None) -> list[int]:
+    """The `limit` docnums of `docs` (all of `scores` by default) with the highest scores,
+    ties to the lower docnum: `nlargest(limit, docs, key=lambda d: (scores[d], -d))`, without
+    a Python key call and a tuple per document. The `limit`-th best score is found among the
+    bare floats, and only the documents at or above it are sorted."""
+    pool = list(scores) if docs is None else docs if isinstance(docs, list) else list(docs)
+    if limit <= 0 or not pool:
+        return []
+    if len(pool) > limit:
+        values = scores.values() if docs is None else map(scores.__getitem__, pool)
+        floor = nlargest(limit, values)[-1]
+        pool = [d for d in pool if scores[d] >= floor]
+    pool.sort(key=lambda d: (-scores[d], d))
+    return pool[:limit]
 
 
 def _boosted(scores: Scores, boost: float) -> Scores:

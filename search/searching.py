@@ -23,7 +23,7 @@ from search.documents import Facet, SearchHit, SearchPage, SearchQuery
 from search.fields import TEXT_FIELDS
 from search.highlight import find_matches, highlight_content, highlight_title
 from search.querying import QueryBuilder
-from search.scoring import SegmentCache, TermAtATime
+from search.scoring import SegmentCache, TermAtATime, best_scored
 from search.writing import to_timestamp
 
 MAX_PER_PAGE = 100
@@ -243,7 +243,7 @@ def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking
         hidden = (window.mask or set()) | deleted
         visible = [d for d in scores if d not in hidden]
     # Ties go to the lower docnum (the older post), as Whoosh's collector does.
-    best = nlargest(limit, visible, key=lambda d: (scores[d], -d))
+    best = best_scored(scores, limit, visible)
     return Ranking([(d, scores[d]) for d in best], set(visible), len(visible), True)
 
 

@@ -2,7 +2,6 @@
 # (whoosh3 ships py.typed but many of its functions are unannotated)
 """As-you-type completion from the edge n-grams of titles and the title vocabulary."""
 
-from heapq import nlargest
 from itertools import islice
 
 from whoosh.query.compound import And
@@ -11,7 +10,7 @@ from whoosh.searching import Searcher
 
 from search.documents import Suggestion
 from search.fields import COMPLETE_MAXSIZE, fold_analyzer
-from search.scoring import SegmentCache, TermAtATime
+from search.scoring import SegmentCache, TermAtATime, best_scored
 
 MAX_TERMS = 3
 TERM_SCAN = 200
@@ -38,7 +37,7 @@ def suggestions(
     fast = TermAtATime(searcher, segments)
     found = fast.evaluate(q)
     scores = found[0] if found is not None else {}
-    best = nlargest(limit, (d for d in scores if d not in hidden), key=lambda d: (scores[d], -d))
+    best = best_scored(scores, limit, [d for d in scores if d not in hidden])
     reader = searcher.reader()
     titles = []
     for docnum in best:

@@ -74,3 +74,33 @@ def test_long_query_in_capitals_has_no_operators(index: SearchIndex) -> None:
     assert 5 not in ids(index, "library opening hours and reading rooms NOT coffee")
     # A short query in capitals keeps its operators too.
     assert ids(index, "LIBRARY NOT COFFEE") and 5 not in ids(index, "LIBRARY NOT COFFEE")
+
+
+BARE = [
+    "library", "library coffee", "  quantum   dots ", "coffee coffee library", "café crème",
+    "libary cofee", "the library", "Library Budgets", "x1 2024 reading", "über naïve",
+    "i am interested in documents that describe library budgets and coffee",
+    "EFFORTS OF THE LIBRARY TO CHANGE POLICIES OR NOT",  # lowercased first: no operators
+]
+PARSED = [
+    "coffee OR tea", "library -coffee", '"reading rooms"', "title:library", "libr*", "foo_bar",
+    "coffee AND tea", "NOT coffee", "a the of",
+]
+
+
+@pytest.mark.parametrize("text", BARE + PARSED)
+def test_bare_words_build_the_parsers_query(index: SearchIndex, text: str) -> None:
+    searcher, _ = index._reading()
+    fast = QueryBuilder(build_schema())
+    slow = QueryBuilder(build_schema())
+    slow.fast_plain = False
+    if text in BARE:  # never reaches the parser: a call would fail, and build fall back
+
+        def no_parser(*args: object, **kwargs: object) -> None:
+            raise AssertionError("parsed")
+
+        fast.parser.parse = no_parser  # type: ignore[method-assign]
+    built, parsed = fast.build(text, searcher), slow.build(text, searcher)
+    assert built.query == parsed.query
+    assert repr(built.query) == repr(parsed.query)  # boosts and scales too
+    assert (built.corrections, built.fallback) == (parsed.corrections, parsed.fallback)

@@ -222,3 +222,23 @@ def test_candidate_lookups_agree_with_and_without_decoded_lists(index: SearchInd
     second = warm.evaluate(q, some)
     assert second is not None
     assert second[0] == pytest.approx(first[0]) and second[1] == first[1]
+
+
+def test_best_scored_is_nlargest_with_ties_to_the_lower_docnum() -> None:
+    from heapq import nlargest
+
+    from search.scoring import best_scored
+
+    rng = random.Random(7)
+    for _ in range(200):
+        # Few distinct values, so that ties are common, also at the cut.
+        scores = {rng.randrange(10_000): float(rng.randrange(6)) for _ in range(rng.randrange(40))}
+        limit = rng.randrange(0, 12)
+        docs = [d for d in scores if rng.random() < 0.7]
+        assert best_scored(scores, limit) == nlargest(
+            limit, scores, key=lambda d: (scores[d], -d)
+        )
+        assert best_scored(scores, limit, docs) == nlargest(
+            limit, docs, key=lambda d: (scores[d], -d)
+        )
+        assert best_scored(scores, limit, iter(docs)) == best_scored(scores, limit, docs)

@@ -1,3 +1,7 @@
+from typing import Any
+
+import pytest
+
 from search import SearchIndex, SearchQuery
 from tests.search.docs import NOW, make_doc
 
@@ -72,3 +76,60 @@ class TestRelated:
         assert related[0].post_id == 2
         assert {"massag", "massage"} & set(related[0].terms)
         assert not {"after", "does", "actually", "actual", "doe"} & set(related[0].terms)
+
+
+class TestRelatedTagBoost:
+    """Shared tags add to posts found by terms, whichever way the tagged posts are found."""
+
+    @staticmethod
+    def _index() -> SearchIndex:
+        ix = SearchIndex.open(None)
+        docs = [make_doc(1, "Sourdough starter care", "starter flour water feeding schedule",
+                         tags=("baking", "bread"))]
+        docs += [make_doc(10 + i, f"Feeding notes {i}", "starter feeding flour",
+                          tags=("baking",) if i % 2 else ("garden",)) for i in range(12)]
+        docs.append(make_doc(40, "Loner", "zyzzyva quixotic", tags=("bread",)))
+        docs.append(make_doc(41, "Bread crust", "crust oven steam", tags=("bread",)))
+        ix.apply(docs, [])
+        return ix
+
+    def test_posting_lists_and_per_document_tags_agree(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from search import related as related_module
+
+        ix = self._index()
+        try:
+            # 10 tag postings (baking 7, bread 3) against 12 scored posts: the posting lists.
+            with_postings = ix.related(1, limit=20, now=NOW)
+            calls: list[int] = []
+
+            def per_document(fast: object, info: Any, tag_score: dict[str, float],
+                             scores: dict[int, float]) -> None:
+                calls.append(len(scores))
+                for docnum in scores:
+                    for t in info.tags[docnum]:
+                        scores[docnum] += tag_score.get(t, 0.0)
+
+            monkeypatch.setattr(related_module, "_add_tag_scores", per_document)
+            by_document = ix.related(1, limit=20, now=NOW)
+            assert calls == [12]
+            assert [(h.post_id, round(h.score, 6), h.terms, h.tags) for h in with_postings] == [
+                (h.post_id, round(h.score, 6), h.terms, h.tags) for h in by_document
+            ]
+            # The baking posts outrank the garden ones for the same words.
+            ranks = {h.post_id: n for n, h in enumerate(with_postings)}
+            assert max(ranks[10 + i] for i in range(1, 12, 2)) < min(
+                ranks[10 + i] for i in range(0, 12, 2)
+            )
+        finally:
+            ix.close()
+
+    def test_a_post_whose_words_only_it_uses_gets_its_tag_neighbours(self) -> None:
+        ix = self._index()
+        try:
+            related = ix.related(40, now=NOW)
+            assert {h.post_id for h in related} == {1, 41}
+            assert all(h.tags == ["bread"] and h.terms == [] for h in related)
+        finally:
+            ix.close()
