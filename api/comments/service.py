@@ -50,7 +50,7 @@ _THREAD_COLUMNS: tuple[Any, ...] = (
 )
 
 
-def visible_comments(post_ids: Sequence[int]) -> CTE:
+def visible_comments(post_ids: Sequence[int] | sa.BindParameter[Any]) -> CTE:
     """Ids (and post ids) of the comments readers see on these posts: approved, under approved
     parents all the way up. A reply stays approved when its parent is later held or binned,
     but it is hidden with it, in threads, counts and feeds alike."""

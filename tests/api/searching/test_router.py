@@ -263,8 +263,12 @@ async def test_hit_summaries_are_the_posts_list_summaries(
         await make_post(session, author=ann, title=f"Orchard {n}", tags=["fruit", "apples", "z-last"][: n + 1])
         for n in range(3)
     ]
-    await make_comment(session, post=posts[1])
-    await make_comment(session, post=posts[1], status=CommentStatus.pending)
+    posts.append(await make_post(session, author=ann, title="Orchard untagged", tags=[]))
+    top = await make_comment(session, post=posts[1])
+    await make_comment(session, post=posts[1], parent=top)
+    held = await make_comment(session, post=posts[1], status=CommentStatus.pending)
+    await make_comment(session, post=posts[1], parent=held)  # hidden with its parent
+    await make_comment(session, post=posts[2])
     hidden = await make_post(session, author=ann, title="Orchard draft", status=PostStatus.draft)
     scheduled = await make_post(session, author=ann, title="Orchard soon", status=PostStatus.scheduled)
     listed = {p["id"]: p for p in (await client.get("/api/v1/posts")).json()["items"]}
@@ -274,8 +278,9 @@ async def test_hit_summaries_are_the_posts_list_summaries(
     assert set(summaries) == {p.id for p in posts}
     for post_id, summary in summaries.items():
         assert summary.model_dump(mode="json") == listed[post_id]
-    assert summaries[posts[1].id].comment_count == 1
+    assert [summaries[p.id].comment_count for p in posts] == [0, 2, 1, 0]
     assert [t.slug for t in summaries[posts[2].id].tags] == ["apples", "fruit", "z-last"]
+    assert summaries[posts[3].id].tags == []
 
 
 async def test_related_posts_of_a_draft_only_for_those_who_may_see_it(
