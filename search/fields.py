@@ -15,7 +15,9 @@ from whoosh.analysis.tokenizers import RegexTokenizer
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = 1
+#: 2: segments carry their long posting lists as arrays (arrays.py); older indexes are rebuilt
+#: so that every segment has them.
+SCHEMA_VERSION = 2
 
 #: The post_id of the document that holds the sync state and the schema version.
 META_ID = "__meta__"

@@ -30,10 +30,12 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.compound import And, AndNot, Or
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
-from whoosh.reading import MultiReader
+from whoosh.reading import MultiReader, TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+
+from search.arrays import SegmentArrays, open_arrays
 
 #: Scores by global docnum, and how many term clauses matched each document.
 Scores = dict[int, float]
@@ -46,8 +48,9 @@ LOOKUP_RATIO = 8
 #: which lets a word found in both title and body count nearly twice). A title occurrence
 #: counts as two body ones (docs/benchmarks.md, "Search relevance").
 FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "content": 1.0}
-#: (local ids, term frequencies) of a term in one segment.
-Postings = tuple["array[int]", "array[float]"]
+#: (local ids, term frequencies) of a term in one segment: arrays, or memoryviews of a
+#: segment's `.ink` file (arrays.py); both index, slice, bisect and iterate alike.
+Postings = tuple[Any, Any]
 #: Decoded postings kept in memory per index (8 bytes each: 32 MB).
 MAX_CACHED_POSTINGS = 4_000_000
 #: Characters of stored documents (hits' titles and bodies) kept in memory per index.
@@ -81,6 +84,7 @@ class SegmentCache:
         self._stored: OrderedDict[tuple[Any, int], dict[str, Any]] = OrderedDict()
         self._stored_chars = 0
         self._norm_tables: dict[tuple[float, float, float], list[float]] = {}
+        self._arrays: OrderedDict[Any, SegmentArrays | None] = OrderedDict()
 
     def lengths(self, reader: Any, fieldname: str) -> bytes:
         """One byte per local docnum: Whoosh's encoded length of `fieldname` in that doc."""
@@ -137,15 +141,48 @@ class SegmentCache:
                     self._stored_chars -= sum(len(v) for v in old.values() if isinstance(v, str))
         return found
 
+    def arrays(self, reader: Any) -> SegmentArrays | None:
+        """The `.ink` arrays of the segment of `reader` (see arrays.py), opened once."""
+        key = _segment_key(reader)
+        with self._lock:
+            if key in self._arrays:
+                self._arrays.move_to_end(key)
+                return self._arrays[key]
+        found = open_arrays(reader)
+        with self._lock:
+            self._arrays[key] = found
+            while len(self._arrays) > self.size:
+                self._arrays.popitem(last=False)
+        return found
+
+    def _from_arrays(self, reader: Any, fieldname: str, text: str) -> Postings | None:
+        arrays = self.arrays(reader)
+        if arrays is None or not len(arrays):
+            return None
+        try:
+            info = reader.term_info(fieldname, text)
+        except (KeyError, TermNotFound):
+            return None
+        offset = getattr(info, "_offset", None)
+        return arrays.postings(offset) if offset is not None else None
+
     def cached_postings(self, reader: Any, fieldname: str, text: str) -> Postings | None:
-        """The term's decoded postings in the segment of `reader` if they are kept, else None."""
+        """The term's postings in the segment of `reader` if they are at hand (in the
+        segment's arrays, or decoded and kept), else None."""
+        found = self._from_arrays(reader, fieldname, text)
+        if found is not None:
+            return found
         key = (_segment_key(reader), fieldname, text)
         with self._lock:
             return self._postings.get(key)
 
     def postings(self, reader: Any, fieldname: str, text: str) -> Postings:
         """(local ids, term frequencies) of every posting of the term in the segment of
-        `reader`, deleted documents included."""
+        `reader`, deleted documents included: from the segment's arrays for long lists,
+        else decoded from Whoosh's blocks (and kept)."""
+        found = self._from_arrays(reader, fieldname, text)
+        if found is not None:
+            return found
         key = (_segment_key(reader), fieldname, text)
         with self._lock:
             found = self._postings.get(key)

@@ -1,0 +1,173 @@
+# mypy: disable-error-code="no-untyped-call"
+# (whoosh3 ships py.typed but many of its functions are unannotated)
+"""Long posting lists written a second time, as flat arrays beside their segment.
+
+Whoosh stores a posting list as blocks of 128 postings, each pickled with the positions of
+every occurrence and zlib-compressed. Scoring needs only the document numbers and term
+frequencies, and decoding the blocks of a common word (tens of thousands of postings at
+100,000 posts) was the largest single cost of a search the first time the word was met:
+every worker paid it again after each start and for each new segment.
+
+So while Whoosh writes a segment, the writer also keeps the ids and frequencies of every
+term with at least `MIN_POSTINGS` postings, and when the segment's files are closed, writes
+them to `<segment>.ink` in the same folder:
+
+    b"INK1" | n: uint32 | pad: uint32 | n term offsets: int64 (ascending) |
+    n + 1 starts: int64 | ids: int32 * total | frequencies: float32 * total
+
+A term is found by the offset of its postings in Whoosh's postings file (its W3TermInfo
+knows it, and offsets are unique within a segment). Readers map the file and slice it
+without copying: a long list costs nothing to "decode", and the pages are the OS page cache,
+shared by every worker. Native byte order: an index folder belongs to one machine.
+
+The file is named like the segment's own files, so Whoosh deletes it with the segment when
+segments are merged. A segment without one (written before this existed) reads its lists
+from Whoosh's blocks, as before.
+"""
+
+import mmap
+import os
+import struct
+from array import array
+from bisect import bisect_left
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3Segment
+
+EXT = ".ink"
+MAGIC = b"INK1"
+_HEADER = struct.Struct("=4sII")
+#: Terms with fewer postings are read from Whoosh's blocks (one or two blocks decode in
+#: microseconds, and most terms are rare: they would only make the offset table longer).
+MIN_POSTINGS = 256
+
+
+class ArrayCodec(W3Codec):
+    """Whoosh's codec, whose field writer also writes the segment's `.ink` arrays.
+
+    Segments it creates record a plain W3Codec, so the index's table of contents does not
+    name this class and opens without it.
+    """
+
+    def __init__(self, min_postings: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.min_postings = min_postings  # None: MIN_POSTINGS when the segment is written
+
+    def new_segment(self, storage: Any, indexname: str) -> W3Segment:
+        return W3Segment(W3Codec(self._blocklimit, self._compression, self._inlinelimit), indexname)
+
+    def field_writer(self, storage: Any, segment: Any) -> "_ArrayFieldWriter":
+        return _ArrayFieldWriter(self, storage, segment)
+
+
+class _ArrayFieldWriter(W3FieldWriter):
+    def __init__(self, codec: ArrayCodec, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._min_postings = MIN_POSTINGS if codec.min_postings is None else codec.min_postings
+        self._offsets: array[int] = array("q")
+        self._starts: array[int] = array("q", [0])
+        self._ids: array[int] = array("i")
+        self._weights: array[float] = array("f")
+
+    def start_field(self, fieldname: str, fieldobj: Any) -> None:
+        super().start_field(fieldname, fieldobj)
+        codec = self._codec
+        self._postwriter = _RecordingPostingsWriter(
+            self, self._postfile, codec._blocklimit, compression=codec._compression,
+            inlinelimit=codec._inlinelimit,
+        )
+
+    def keep(self, offset: int, ids: "array[int]", weights: "array[float]") -> None:
+        self._offsets.append(offset)
+        self._ids.extend(ids)
+        self._weights.extend(weights)
+        self._starts.append(len(self._ids))
+
+    def close(self) -> None:
+        super().close()
+        f = self._segment.create_file(self._storage, EXT)
+        f.write(_HEADER.pack(MAGIC, len(self._offsets), 0))
+        for part in (self._offsets, self._starts, self._ids, self._weights):
+            f.write(part.tobytes())
+        f.close()
+
+
+class _RecordingPostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer that also hands long lists' ids and frequencies over."""
+
+    def __init__(self, owner: _ArrayFieldWriter, postfile: Any, blocklimit: int, **kwargs: Any):
+        super().__init__(postfile, blocklimit, **kwargs)
+        self._owner = owner
+        self._all_ids: array[int] = array("i")
+        self._all_weights: array[float] = array("f")
+
+    def start_postings(self, format_: Any, terminfo: Any) -> None:
+        super().start_postings(format_, terminfo)
+        self._all_ids = array("i")
+        self._all_weights = array("f")
+
+    def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None) -> None:
+        super().add_posting(id_, weight, vbytes, length)
+        self._all_ids.append(id_)
+        self._all_weights.append(weight)
+
+    def finish_postings(self) -> Any:
+        if len(self._all_ids) >= self._owner._min_postings:
+            self._owner.keep(self._startoffset, self._all_ids, self._all_weights)
+        return super().finish_postings()
+
+
+class SegmentArrays:
+    """The `.ink` arrays of one segment, read in place."""
+
+    def __init__(self, data: Any) -> None:
+        view = memoryview(data)
+        magic, n, _ = _HEADER.unpack_from(view, 0)
+        if magic != MAGIC:
+            raise ValueError("not an .ink file")
+        pos = _HEADER.size
+        self.offsets = view[pos : pos + 8 * n].cast("q")
+        pos += 8 * n
+        self.starts = view[pos : pos + 8 * (n + 1)].cast("q")
+        pos += 8 * (n + 1)
+        total = self.starts[n]
+        self.ids = view[pos : pos + 4 * total].cast("i")
+        pos += 4 * total
+        self.weights = view[pos : pos + 4 * total].cast("f")
+        self._data = data  # keeps the map open as long as the views live
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def postings(self, offset: int) -> tuple[Any, Any] | None:
+        """(ids, frequencies) of the term whose Whoosh postings start at `offset`, as
+        memoryviews, or None when the term is not kept here."""
+        i = bisect_left(self.offsets, offset)
+        if i == len(self.offsets) or self.offsets[i] != offset:
+            return None
+        start, end = self.starts[i], self.starts[i + 1]
+        return self.ids[start:end], self.weights[start:end]
+
+
+def open_arrays(reader: Any) -> SegmentArrays | None:
+    """The arrays of a SegmentReader's segment, or None if it has none (or they are unusable:
+    the lists are then read from Whoosh's blocks)."""
+    storage = getattr(reader, "_storage", None)
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if storage is None or segment is None:
+        return None
+    name = segment.make_filename(EXT)
+    try:
+        folder = getattr(storage, "folder", None)
+        if folder is not None:
+            with open(os.path.join(folder, name), "rb") as f:
+                data: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        elif storage.file_exists(name):  # in memory (tests): a copy is fine
+            f = storage.open_file(name)
+            data = bytes(f.read())
+            f.close()
+        else:
+            return None
+        return SegmentArrays(data)
+    except (OSError, ValueError, struct.error):
+        return None
