@@ -326,7 +326,11 @@ def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Fa
     by_year: Counter[str] = Counter({str(y): n for y, n in years.items()})
 
     def top(c: Counter[str]) -> list[Facet]:
-        best = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
+        items: Any = c.items()
+        if len(c) > MAX_FACETS:  # only the values at or above the MAX_FACETS-th count sorted
+            floor = nlargest(MAX_FACETS, c.values())[-1]
+            items = [(v, n) for v, n in items if n >= floor]
+        best = sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
         return [Facet(v, max(1, round(n * scale))) for v, n in best]
 
     return {"tags": top(tags), "authors": top(authors), "years": top(by_year)}

@@ -209,3 +209,28 @@ class TestHighlights:
             for html in hit.highlights.values():
                 assert re.sub(r"</?mark>", "", html).count("<") == 0, html
                 assert "&lt;" in html
+
+
+def test_facets_keep_the_most_common_values_ties_by_name() -> None:
+    """More distinct values than MAX_FACETS, ties at the cut: the first MAX_FACETS by count,
+    then by value, as a full sort gives."""
+    import random
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from search.searching import MAX_FACETS, count_facets
+
+    rng = random.Random(5)
+    names = [f"t{n:02d}" for n in range(60)]
+    tags = [tuple(rng.sample(names, rng.randint(0, 4))) for _ in range(400)]
+    info = SimpleNamespace(tags=tags, authors=[rng.choice(names[:30]) for _ in tags],
+                           years=[rng.choice([2023, 2024, 2025]) for _ in tags])
+    docs = set(range(len(tags)))
+    facets = count_facets(info, docs, len(docs))  # type: ignore[arg-type]
+    counted = Counter(t for d in docs for t in tags[d])
+    expected = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
+    assert [(f.value, f.count) for f in facets["tags"]] == expected
+    assert len({n for _, n in expected}) < len(expected)  # there are ties
+    authors = Counter(info.authors[d] for d in docs)
+    assert [(f.value, f.count) for f in facets["authors"]] == sorted(
+        authors.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
