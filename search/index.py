@@ -76,7 +76,7 @@ class SearchIndex:
         self._champions = ChampionCache()
         self._segment_cache = SegmentCache()
         self._writes = 0  # commits made through this object
-        self._vocabulary = Vocabulary()
+        self._vocabulary = Vocabulary(self._segment_cache.arrays)
         self._builder = QueryBuilder(ix.schema, self._vocabulary)
 
     # -- opening and rebuilding ---------------------------------------------------------

@@ -125,7 +125,7 @@ class QueryBuilder:
         parser.add_plugin(PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=[\w\"(])"))
         parser.add_plugin(MultifieldPlugin(list(TEXT_FIELDS), fieldboosts={"title": TITLE_BOOST}))
         self.parser = parser
-        self.term_lists = TermLists()
+        self.term_lists = TermLists(arrays=self.vocabulary.arrays)
         #: Build bare-word queries without the parser (see _parse); tests switch it off.
         self.fast_plain = True
 

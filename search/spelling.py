@@ -9,6 +9,7 @@ length within reach, and rapidfuzz computes the distances in C. Transposed lette
 one edit ("teh" -> "the"). Corrections rank by distance, then by how many posts use them.
 """
 
+import sys
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -17,6 +18,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from whoosh.searching import Searcher
 
+from search.terms import ArraysOf, listing
+
 #: Term lists kept, by (segment, field, first letters).
 CACHE_SIZE = 512
 
@@ -24,10 +27,11 @@ CACHE_SIZE = 512
 class TermLists:
     """The terms of each segment by field and first letters; shared by an index's threads."""
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    def __init__(self, size: int = CACHE_SIZE, arrays: ArraysOf | None = None) -> None:
         self.size = size
         self._lock = threading.Lock()
         self._lists: OrderedDict[tuple[Any, str, str], tuple[str, ...]] = OrderedDict()
+        self.arrays = arrays  # a segment's sorted terms, when it keeps them (arrays.py)
 
     def terms(self, searcher: Searcher, fieldname: str, head: str) -> set[str]:
         found: set[str] = set()
@@ -40,7 +44,9 @@ class TermLists:
                 if listed is not None:
                     self._lists.move_to_end(key)
             if listed is None:
-                listed = tuple(
+                table = listing(self.arrays(reader) if self.arrays else None, fieldname, head,
+                                sys.maxsize)
+                listed = tuple(t for t, _ in table) if table is not None else tuple(
                     t.decode("utf-8") if isinstance(t, bytes) else t
                     for t in reader.expand_prefix(fieldname, head)
                 )

@@ -21,6 +21,8 @@ from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.reading import MultiReader, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
 
+from search.arrays import SegmentArrays
+
 #: Term lookups remembered per segment; past this the segment's memo starts over (a crude
 #: bound: each entry is ~200 bytes, so at most ~40 MB per segment).
 MAX_TERMS = 200_000
@@ -113,12 +115,24 @@ def _memoised(count: Callable[[str, Any], N]) -> Callable[[str, Any], N]:
     return memoised
 
 
-class Vocabulary:
-    """The term memos of one index's segments, shared by its reading threads."""
+#: A segment reader's `.ink` arrays (SegmentCache.arrays), or None.
+ArraysOf = Callable[[Any], SegmentArrays | None]
 
-    def __init__(self) -> None:
+
+def _no_arrays(reader: Any) -> SegmentArrays | None:
+    return None
+
+
+class Vocabulary:
+    """The term memos of one index's segments, shared by its reading threads.
+
+    `arrays` gives a segment's `.ink` arrays: prefix listings come from their sorted terms
+    when the segment has them (search/arrays.py)."""
+
+    def __init__(self, arrays: ArraysOf | None = None) -> None:
         self._lock = threading.Lock()
         self._memos: OrderedDict[str, _Memo] = OrderedDict()
+        self.arrays: ArraysOf = arrays or _no_arrays
 
     def _memo(self, reader: SegmentReader) -> _Memo:
         segment = reader.segment()
@@ -164,6 +178,8 @@ class Vocabulary:
                 with self._lock:
                     listed = memo.prefixes.get(key)
             if listed is None:
+                listed = listing(self.arrays(reader), fieldname, prefix, limit)
+            if listed is None:
                 listed = tuple(
                     (t.decode("utf-8") if isinstance(t, bytes) else t, info.doc_frequency())
                     for t, info in islice(reader.iter_prefix(fieldname, prefix), limit)
@@ -176,3 +192,12 @@ class Vocabulary:
             for term, df in listed:
                 found[term] = found.get(term, 0) + df
         return found
+
+
+def listing(
+    arrays: SegmentArrays | None, fieldname: str, prefix: str, limit: int
+) -> tuple[tuple[str, int], ...] | None:
+    """Up to `limit` (term, document count) of the field starting with `prefix`, from a
+    segment's sorted terms; None when the segment does not keep this field's terms."""
+    table = arrays.terms.get(fieldname) if arrays is not None else None
+    return None if table is None else tuple(table.prefixed(prefix, limit))

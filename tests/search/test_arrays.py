@@ -10,7 +10,7 @@ from whoosh.codec.whoosh3 import W3Codec
 
 from search import SearchIndex, SearchQuery, arrays
 from search.scoring import SegmentCache, _read_postings
-from tests.search.docs import NOW
+from tests.search.docs import NOW, make_doc
 from tests.search.test_scoring import QUERIES, corpus
 
 FIELDS = ("title", "content", "complete", "title_words", "tags", "author")
@@ -95,7 +95,13 @@ def _answers(ix: SearchIndex) -> list[Any]:
 def test_searches_answer_the_same_from_arrays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Postings, prefix listings and typo candidates from the arrays, or from Whoosh."""
+    monkeypatch.setattr(arrays, "TERM_FIELDS", frozenset())
     plain = _build(tmp_path / "plain")
+    for reader, _ in plain._reading()[0].reader().leaf_readers():
+        empty = plain._segment_cache.arrays(reader)
+        assert empty is not None and len(empty) == 0 and not empty.terms
+    monkeypatch.undo()
     monkeypatch.setattr(arrays, "MIN_POSTINGS", 1)
     with_arrays = _build(tmp_path / "arrays")
     try:
@@ -142,3 +148,26 @@ def test_unusable_arrays_fall_back_to_whooshs_blocks(tmp_path: Path, damage: str
         assert reopened._segment_cache._held > 0  # read from the blocks
     finally:
         reopened.close()
+
+
+def test_sorted_terms_are_whooshs_lexicon(tmp_path: Path) -> None:
+    ix = _build(tmp_path / "ix")
+    ix.apply([make_doc(900, "Café crème über alles", "naïve café façade ÿ")], [])
+    try:
+        searcher, _ = ix._reading()
+        cache = SegmentCache()
+        for reader, _ in searcher.reader().leaf_readers():
+            kept = cache.arrays(reader)
+            assert kept is not None and set(kept.terms) == set(arrays.TERM_FIELDS)
+            for fieldname in arrays.TERM_FIELDS:
+                table = kept.terms[fieldname]
+                lexicon = list(reader.lexicon(fieldname))
+                assert [table[i] for i in range(len(table))] == lexicon
+                assert list(table.counts) == [reader.doc_frequency(fieldname, t) for t in lexicon]
+                for prefix in ("", "g", "ga", "tom", "caf", "na", "zzz", "ü", "garden"):
+                    whoosh = [(t.decode(), i.doc_frequency())
+                              for t, i in reader.iter_prefix(fieldname, prefix)]
+                    assert table.prefixed(prefix, 10_000) == whoosh, (fieldname, prefix)
+                    assert table.prefixed(prefix, 2) == whoosh[:2]
+    finally:
+        ix.close()
