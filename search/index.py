@@ -213,7 +213,9 @@ class SearchIndex:
 
         def suggest(searcher: Searcher, info: DocInfo) -> list[Suggestion]:
             hidden = info.outside(None, now_ts(now)) | info.deleted
-            return suggestions(searcher, prefix, limit, hidden, self._segment_cache)
+            return suggestions(
+                searcher, prefix, limit, hidden, self._segment_cache, self._vocabulary
+            )
 
         return self._read(suggest)
 

@@ -11,6 +11,7 @@ from whoosh.searching import Searcher
 from search.documents import Suggestion
 from search.fields import COMPLETE_MAXSIZE, fold_analyzer
 from search.scoring import SegmentCache, TermAtATime, best_scored
+from search.terms import Vocabulary
 
 MAX_TERMS = 3
 TERM_SCAN = 200
@@ -22,6 +23,7 @@ def suggestions(
     limit: int,
     hidden: set[int],
     segments: SegmentCache | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> list[Suggestion]:
     """Titles containing words starting with every typed word, then whole-word completions.
 
@@ -31,7 +33,7 @@ def suggestions(
     words = [t.text for t in fold_analyzer()(prefix[:200])][:8]
     if not words or limit <= 0:
         return []
-    terms = _terms(searcher, words[-1], hidden, min(MAX_TERMS, limit))
+    terms = _terms(searcher, words[-1], hidden, min(MAX_TERMS, limit), vocabulary)
     q = And([Term("complete", w[:COMPLETE_MAXSIZE]) for w in words])
     segments = segments if segments is not None else SegmentCache()
     fast = TermAtATime(searcher, segments)
@@ -47,13 +49,20 @@ def suggestions(
     return titles[:room] + terms[: limit - len(titles[:room])]
 
 
-def _terms(searcher: Searcher, last: str, hidden: set[int], limit: int) -> list[Suggestion]:
+def _terms(
+    searcher: Searcher, last: str, hidden: set[int], limit: int, vocabulary: Vocabulary | None
+) -> list[Suggestion]:
     reader = searcher.reader()
     if len(last) < 2:
         return []
-    found = [_text(t) for t in islice(reader.expand_prefix("title_words", last), TERM_SCAN)]
-    found = [t for t in found if t != last]
-    found.sort(key=lambda t: -reader.doc_frequency("title_words", t))
+    if vocabulary is not None:  # per segment, from the sorted terms of its arrays if it has them
+        counts = vocabulary.prefixed(searcher, "title_words", last, TERM_SCAN)
+    else:
+        counts = {
+            _text(t): reader.doc_frequency("title_words", t)
+            for t in islice(reader.expand_prefix("title_words", last), TERM_SCAN)
+        }
+    found = sorted((t for t in counts if t != last), key=lambda t: (-counts[t], t))
     out: list[Suggestion] = []
     for term in found:
         # A word only used by scheduled (not yet visible) posts must not leak.
