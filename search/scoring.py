@@ -28,6 +28,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.compound import And, AndNot, Or
+from whoosh.query.positional import Phrase
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.reading import MultiReader, TermNotFound
@@ -274,7 +275,35 @@ class TermAtATime:
             return self._or(q, within)
         if type(q) is And:
             return self._and(q, within)
+        if type(q) is Phrase:
+            return self._phrase(q, within)
         return None
+
+    def _phrase(self, q: Phrase, within: set[int] | None) -> tuple[Scores, Counts] | None:
+        """Words next to each other, in order (slop 1): the AND of the words, kept where their
+        positions line up. Whoosh scores a phrase as the AND of its words, so do we; it reads
+        positions for every document that has all the words, so do we, but only for those."""
+        fieldname = q.fieldname
+        field = self.searcher.schema[fieldname] if fieldname in self.searcher.schema else None
+        if q.slop != 1 or len(q.words) < 2 or field is None or not field.format.supports(
+            "positions"
+        ):
+            return None
+        words = [str(w) for w in q.words]
+        found = self._and(And([Term(fieldname, w) for w in words]), within)
+        if found is None:
+            return None
+        scores, counts = found
+        if scores:
+            kept: set[int] = set()
+            for sub, offset in self.searcher.leaf_searchers():
+                end = offset + sub.reader().doc_count_all()
+                local = sorted(d - offset for d in scores if offset <= d < end)
+                if local:
+                    kept.update(d + offset for d in _phrase_docs(sub.reader(), fieldname, words, local))
+            scores = {d: s for d, s in scores.items() if d in kept}
+            counts = {d: counts[d] for d in scores}
+        return _boosted(scores, q.boost), counts
 
     def _or(self, q: Or, within: set[int] | None) -> tuple[Scores, Counts] | None:
         scores: Scores = {}
@@ -520,6 +549,56 @@ def best_scored(scores: Scores, limit: int, docs: Iterable[int] | None = None) -
         pool = [d for d in pool if scores[d] >= floor]
     pool.sort(key=lambda d: (-scores[d], d))
     return pool[:limit]
+
+
+def _positions(reader: Any, fieldname: str, text: str, docs: list[int]) -> dict[int, Any]:
+    """Positions of the term in each of the (sorted, local) `docs` that has it."""
+    matcher = reader.postings(fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    decode = matcher.format.decode_positions
+    out: dict[int, Any] = {}
+    if not isinstance(matcher, W3LeafMatcher):
+        for d in docs:
+            if not matcher.is_active():
+                break
+            matcher.skip_to(d)
+            if matcher.is_active() and matcher.id() == d:
+                out[d] = decode(matcher.value())
+        return out
+    block_ids: Any = None
+    block_values: Any = None
+    for d in docs:
+        while matcher.is_active() and matcher.block_max_id() < d:
+            matcher._next_block()
+            block_ids = None
+        if not matcher.is_active():
+            break
+        if block_ids is None:
+            matcher._read_ids()
+            matcher._read_values()
+            block_ids, block_values = matcher._ids, matcher._values
+        i = bisect_left(block_ids, d)
+        if i < len(block_ids) and block_ids[i] == d:
+            out[d] = decode(block_values[i])
+    return out
+
+
+def _phrase_docs(reader: Any, fieldname: str, words: list[str], docs: list[int]) -> list[int]:
+    """The (local, sorted) `docs` where `words` occur one right after another. Word by word,
+    the positions where the phrase so far ends; only documents still in the running are
+    read for the next word."""
+    ends = {d: set(p) for d, p in _positions(reader, fieldname, words[0], docs).items()}
+    for word in words[1:]:
+        if not ends:
+            break
+        found = _positions(reader, fieldname, word, sorted(ends))
+        ends = {
+            d: after
+            for d, positions in found.items()
+            if (after := {p for p in positions if p - 1 in ends[d]})
+        }
+    return sorted(ends)
 
 
 def _boosted(scores: Scores, boost: float) -> Scores:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from whoosh.query.compound import And, AndNot
+from whoosh.query.positional import Phrase
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.util.numeric import byte_to_length
@@ -54,6 +55,12 @@ QUERIES = [
     "gardn tomatoe",  # typo corrections
     "tom* basil",  # prefix expansion
     "basil basil basil river",  # repeated word boost
+    '"tomato basil"',  # phrases
+    '"garden tomato basil"',
+    'river "basil stone"',
+    'title:"light tree" garden',
+    '"basil basil"',
+    '"stone river" -coffee',
 ]
 
 
@@ -112,12 +119,27 @@ def test_restricting_to_candidates_gives_the_same_scores(index: SearchIndex) -> 
     assert restricted[0] == pytest.approx({d: everything[0][d] for d in some if d < 10_000})
 
 
-def test_phrases_are_left_to_whoosh(index: SearchIndex) -> None:
+def test_phrases_with_slop_are_left_to_whoosh(index: SearchIndex) -> None:
     searcher, _ = index._reading()
-    q = index._builder.build('"tomato basil"', searcher).query
-    assert TermAtATime(searcher, SegmentCache()).evaluate(q) is None
-    # ... and still found through Whoosh's matchers
-    assert index.search(SearchQuery(q='"tomato basil"', now=NOW)).total >= 0
+    fast = TermAtATime(searcher, SegmentCache())
+    assert fast.evaluate(Phrase("content", ["tomato", "basil"], slop=2)) is None
+    assert fast.evaluate(Phrase("content", ["tomato", "basil"])) is not None
+
+
+def test_phrases_match_only_adjacent_words_in_order() -> None:
+    ix = SearchIndex.open(None)
+    ix.apply([
+        make_doc(1, "One", "tomato basil soup"),
+        make_doc(2, "Two", "basil tomato soup"),
+        make_doc(3, "Three", "tomato and fresh basil"),
+        make_doc(4, "Four", "soup of basil then tomato basil again"),
+    ], [])
+    try:
+        found = {h.post_id for h in ix.search(SearchQuery(q='"tomato basil"', now=NOW)).hits}
+        assert found == {1, 4}
+        assert {h.post_id for h in ix.search(SearchQuery(q='"basil tomato soup"', now=NOW)).hits} == {2}
+    finally:
+        ix.close()
 
 
 def test_search_totals_are_whooshs_match_counts(index: SearchIndex) -> None:
