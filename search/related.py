@@ -11,6 +11,7 @@ terms; tag postings (thousands of posts each) are read only when the text has no
 """
 
 from collections.abc import Sequence
+from heapq import nlargest
 
 from whoosh.analysis.analyzers import Analyzer
 from whoosh.lang.snowball.english import EnglishStemmer
@@ -121,7 +122,7 @@ def related_hits(
             _drop(scores, hidden)
         else:
             # Same score as a Term("tags", t, boost=TAG_BOOST) clause would add.
-            _add_tag_scores(fast, info, _tag_scores(searcher, tagset), scores)
+            scores = _add_tag_scores(info, _tag_scores(searcher, tagset), scores, limit)
     best = [(d, scores[d]) for d in best_scored(scores, limit)]
     names = _surface_names(analyzer, f"{title}\n{content[:MAX_TEXT_CHARS]}", {t for t, _ in terms})
     order = {t: i for i, (t, _) in enumerate(terms)}
@@ -152,26 +153,20 @@ def _drop(scores: dict[int, float], hidden: set[int]) -> None:
 
 
 def _add_tag_scores(
-    fast: TermAtATime, info: DocInfo, tag_score: dict[str, float], scores: dict[int, float]
-) -> None:
-    """Add each shared tag's score to the scored documents that have the tag: through the
-    tags' posting lists when they are shorter than the scored set, else document by document."""
-    reader = fast.searcher.reader()
-    postings = sum(reader.doc_frequency("tags", t) for t in tag_score)
-    if postings >= len(scores):
-        for docnum in scores:
-            for t in info.tags[docnum]:
-                scores[docnum] += tag_score.get(t, 0.0)
-        return
-    for t, score in tag_score.items():
-        for sub, offset in fast.searcher.leaf_searchers():
-            if ("tags", t) not in sub.reader():
-                continue
-            ids, _ = fast.segments.postings(sub.reader(), "tags", t)
-            for local in ids:
-                docnum = local + offset
-                if docnum in scores:
-                    scores[docnum] += score
+    info: DocInfo, tag_score: dict[str, float], scores: dict[int, float], limit: int
+) -> dict[int, float]:
+    """`scores` with each shared tag's score added, for the documents that can still reach
+    the best `limit`: a document can gain at most the sum of the tag scores, so one scoring
+    below the `limit`-th best score less that sum never gets there (and is left out)."""
+    bonus = sum(tag_score.values())
+    pool = scores
+    if bonus > 0 and len(scores) > limit > 0:
+        floor = nlargest(limit, scores.values())[-1] - bonus
+        pool = {d: s for d, s in scores.items() if s >= floor}
+    for docnum in pool:
+        for t in info.tags[docnum]:
+            pool[docnum] += tag_score.get(t, 0.0)
+    return pool
 
 
 def _tag_scores(searcher: Searcher, tags: set[str]) -> dict[str, float]:
