@@ -456,10 +456,10 @@ def main() -> int:
 NOTES = """\
 What a search request does over HTTP: the query runs on the worker's search thread (the
 library, `bench/search_speed.py`), then the page's post summaries come from the worker's
-summary cache (valid while the content version is unchanged) or from three plain SQL queries
-(posts with authors, their tags, comment counts), then one JSON encoding. Related posts are
-cached per index version for 5 s, but the 100 posts asked for here are distinct, so every
-request computes them.
+summary cache (valid while the content version is unchanged) or from one plain SQL query
+(posts with authors, tags and comment counts; a database session is opened only then), then
+one JSON encoding. Related posts are cached per index version for 5 s, but the 100 posts
+asked for here are distinct, so every request computes them.
 
 How the numbers moved, run by run (same script; each run rebuilt everything from scratch;
 runs 1-4 on a machine shared with other engineers' tests, runs 5-9 on a quiet one; the load
@@ -477,6 +477,8 @@ average during each latency run is given):
 | 8 | + summaries from plain SQL (end of the second session) | 1.8 | 16.5 / 76 ms | 18.5 ms | 18.9 ms | 344 / 1270 ms | 138 | 129 s | 416 MB |
 | 9 | + what is kept per segment, cheaper highlights and facets, no thread pool hops, one JSON encoding | 1.9 | 25.3 / 130 ms | 37.6 ms | 29.9 ms | 596 / 1639 ms | 148 | 192 s | 455 MB |
 | 10 | + term-frequency sums remembered per searcher (the table above; an hour after run 9) | 1.8 | 23.5 / 98 ms | 32.0 ms | 31.1 ms | 493 / 1452 ms | 163 | 177 s | 456 MB |
+| 11 | + long posting lists and sorted terms as arrays beside each segment (`.ink`), one SQL query for summaries, related and facet top-k by bare floats, bare words without the parser (2026-12-01, a slow day: see below) | 2.0 | 16.2 / 46 ms | 17.5 ms | 19.6 ms | 424 / 1503 ms | 115 | 308 s | 487 MB |
+| 12 | + phrases term at a time, tag boosts only where they can matter (the table above; half an hour after run 11) | 2.0 | 21.8 / 74 ms | 18.1 ms | 21.9 ms | 510 / 1486 ms | 183 | 258 s | 487 MB |
 
 Runs 9 and 10 are not comparable with run 8: the machine was slower that day. The same code as run 8
 reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
@@ -497,6 +499,49 @@ posts, freshness over 30 posts):
 
 In the library (the 400 queries of the wrk mix, one after another in one process, 10,000
 posts, once warm): 5.8 ms a query at the start of run 9's work, 2.2 ms at its end.
+
+Runs 11 and 12 (2026-12-01) ran on a slower machine again: a one-process build of the first
+5,000 posts took 16.2 s with run 10's code, where an earlier session measured 10.6 s, and
+`vmstat` showed CPU steal. The machine also reclaims idle page cache (the kernel's DAMON
+reclaim thread runs; `buff/cache` stayed near 1.1 GB with a 700 MB index and database on a
+24 GB machine), so index pages that were not read for a few minutes come back from disk: the
+same code measured 16-35 ms search p50 over HTTP on the same data within half an hour,
+depending on how long the data had sat. The benchmark measures right after the reindex, with
+the pages fresh, and still: run 11 met the search p95 target (46 ms) and run 12, whose code
+does strictly less work per query in the library (phrase p95 there 79-183 -> 67-72 ms), did
+not (74 ms, phrase p95 over HTTP 60 -> 108 ms), while its throughput came out 183 req/s
+against run 11's 115. Between two runs of this benchmark today, the machine is the larger
+difference. So the changes of runs 11-12 were measured one at a time in the library, in CPU
+time of the process, on one 100,000-post index, code before and after alternating:
+
+- **Posting lists as arrays** (`search/arrays.py`): while Whoosh writes a segment, our codec
+  keeps the ids and frequencies of every term with 256+ postings and writes them to
+  `<segment>.ink`, which readers map and slice in place. Decoding those lists (pickled,
+  zlib-compressed blocks with every position) was 35-40% of the time of a 2-3 word or prefix
+  query met for the first time. The 200-query mix at 100,000 posts: 3.8-3.9 s CPU before,
+  2.5-3.5 s after; p95 63-72 ms -> 37-56 ms; suggest p95 22-29 -> 10-17 ms. The files add
+  38 MB per 50,000-post segment (index 349 -> 422 MB, shared page cache, not per worker);
+  building a segment costs ~7% more CPU (15,000 posts in one process: 103.7 -> 110.6 s).
+- **Sorted terms in the same file** (title, content, completion words): prefix expansion,
+  typo candidates and completion words by bisection instead of Whoosh's term dictionary walk
+  (~36 us a term, up to 3,000 terms a prefix per segment).
+- **One SQL query for summaries** (posts, authors, tags, comment counts, built once with
+  bound parameters): 10 summaries 6.8-7.6 -> 2.3-2.7 ms at 100,000 posts. Through aiosqlite
+  every round trip costs ~1 ms of thread hand-offs, whatever the query; building the
+  recursive comment-count statement anew each time cost another ~1 ms. `/search` opens a
+  session only when the summary cache misses.
+- **Phrases term at a time** (`scoring.TermAtATime._phrase`): the AND of the words, then
+  positions read only for documents that have every word; same scores as Whoosh's span
+  matcher (`tests/search/test_scoring.py`). Phrase p95 in the library: 79-183 -> 67-72 ms.
+- **Related posts**: each clause's scores kept instead of a set of shared terms per post,
+  hidden posts dropped once, tag boosts only for posts that can still reach the top (a post
+  gains at most the sum of the tag scores). The tag step was 4.3 ms of a 14 ms related call.
+- **Top-k** (`scoring.best_scored`): the k-th best score found among bare floats, then only
+  the posts at or above it sorted, instead of a Python key function and a tuple per post
+  (ranking, champions, related, suggest); facets the same way.
+- **Bare words** ("linux kernel"): built as the OR of the words directly instead of through
+  Whoosh's parser, which took ~5% of a search to build the same tree (the test compares
+  the trees).
 
 What run 9's changes bought (throughput on 10,000 posts, 16 connections, measured after each
 step on the same machine; steps of less than ~10% are within the noise):
@@ -562,23 +607,27 @@ same 100k index and query mix, or as stated):
 - **Searcher checks**: a thread reuses its searcher for 50 ms before listing the index folder
   for other processes' commits (3% of a search); its own process's commits are seen at once.
 
-Not met, and why:
-- **Throughput** (148-217 req/s against 263, depending on the minute): one worker is
-  CPU-bound under one GIL. In a profile of the wrk run at the end of run 9 about half the
-  time is the search itself (ranking ~20%, highlights ~7%, facets ~8%, query parsing ~7%,
-  phrases through Whoosh's matchers ~6%) and about a quarter the HTTP stack (uvicorn,
-  middlewares, FastAPI, JSON). On the event loop instead of the search thread: 227 req/s.
-- **Latency at 100,000 posts** over HTTP: this benchmark sends distinct queries to a freshly
-  started server, so most terms are met for the first time: their posting lists are decoded
-  (zlib and a pickle holding every position) and common terms' champion lists built. That
-  first-time work is most of the p50 and nearly all of the p95 (2-3 common words, prefixes of
-  common stems, phrases); once warm, the library answers the same mix in 8 ms on average.
-  Storing posting lists in a form that needs no decoding (arrays beside each segment,
-  written when the segment is) is the next step.
-- **Related p50**: the same first-time decoding, for the ~30 key terms of each post.
-- **Freshness p99** (1.3-1.6 s this day, 0.93-1.27 s on the faster day of run 8): the time
-  is the event loop and GIL queue in front of the indexer and of the polling search while
-  eight connections keep the single worker busy."""
+Not met, and why (as of run 12):
+- **Throughput** (115-148 req/s on this slow day against 263; 148-227 on faster days): one
+  worker is CPU-bound under one GIL. About half of a request is the search itself and a
+  quarter the HTTP stack (uvicorn, middlewares, FastAPI, JSON); with 10,000 posts the index
+  arrays change little, since the lists are short.
+- **Search p50 at 100,000 posts** over HTTP: the library answers the mix at 7-9 ms p50;
+  the HTTP path adds 6-9 ms, about half of it aiosqlite's thread hand-offs (~1 ms a round
+  trip: begin, the summaries query, rollback) for the summaries of posts met for the first
+  time. Reading summaries on the search thread through a synchronous connection (SQLite) or
+  from a summary copy kept in the index would remove most of it.
+- **Related p50**: 10-15 ms in the library, cold: Bo1 key terms analyse the post's text
+  again (~25% of it) and look up ~300 terms in Whoosh's term dictionary; storing each post's
+  term vector (or its key terms) when it is indexed is the next step. HTTP adds the post
+  lookup and the summaries.
+- **Reindex** (308 s on this slow day, where run 10's code also took ~1.5x its earlier time
+  on the same posts): Whoosh's posting writer is pure Python and CPU-bound on 2 cores; the
+  arrays cost ~7% more CPU per segment.
+- **Freshness p99** (1.3-1.6 s on slow days, 0.93-1.27 s on the faster day of run 8): the
+  time is the event loop and GIL queue in front of the indexer and of the polling search
+  while eight connections keep the single worker busy. Running the indexer in its own
+  process (the lock already makes it one per folder) would take it out of that queue."""
 
 
 if __name__ == "__main__":
