@@ -511,8 +511,20 @@ the pages fresh, and still: run 11 met the search p95 target (46 ms) and run 12,
 does strictly less work per query in the library (phrase p95 there 79-183 -> 67-72 ms), did
 not (74 ms, phrase p95 over HTTP 60 -> 108 ms), while its throughput came out 183 req/s
 against run 11's 115. Between two runs of this benchmark today, the machine is the larger
-difference. So the changes of runs 11-12 were measured one at a time in the library, in CPU
-time of the process, on one 100,000-post index, code before and after alternating:
+difference. Alternating the two codes on the same data gives the fairer picture: run 10's
+code (the start of this work) and run 12's, each on its own copy of the same 100,000 seeded
+posts (run 10's code needs a schema-1 index), every index and database file read once before
+the server starts, three rounds one after the other (`measure_latency` of this script):
+
+| same data, alternating | run 10's code | run 12's code |
+| --- | ---: | ---: |
+| search p50 | 23.0, 31.7, 21.2 ms | 12.2, 15.6, 13.4 ms |
+| search p95 | 102, 115, 94 ms | 48.6, 52.0, 47.1 ms |
+| suggest p95 | 34.5, 36.7, 35.7 ms | 19.5, 21.1, 13.8 ms |
+| related p50 | 26.8, 31.8, 27.5 ms | 19.7, 18.6, 18.2 ms |
+
+The changes one at a time were measured in the library, in CPU time of the process, on one
+100,000-post index, code before and after alternating:
 
 - **Posting lists as arrays** (`search/arrays.py`): while Whoosh writes a segment, our codec
   keeps the ids and frequencies of every term with 256+ postings and writes them to
