@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search_http.py [--posts 100000] [--small 10000] [--queries 50]
                                           [--duration 15] [--connections 16] [--no-write]
+                                          [--latency-only DIR]
 
 1. Seeds a migrated SQLite database with `--posts` published posts from ../shared/corpora (the
    same posts as bench/search_speed.py: all of 20 Newsgroups and the Debian package
@@ -418,12 +419,20 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--latency-only", type=Path, metavar="DIR",
+        help="seed and reindex --posts posts into DIR once (kept for later runs), read its files "
+        "into the page cache, and print only the latency measures: run it from two checkouts "
+        "in turn (each with its own DIR) to compare them on a noisy machine",
+    )
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
         print("search_http: ../shared (or $INKWELL_SHARED) is not present; no corpus. Skipping.")
         return 0
     raw = load_raw(shared)
+    if args.latency_only is not None:
+        return latency_only(args.latency_only, raw, args.posts, args.queries)
     big: dict[str, Any] = {"load": load_average()}
     small: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="inkwell-search-http-") as tmp:
@@ -451,6 +460,27 @@ def main() -> int:
     if not args.no_write:
         write_section("Search over HTTP", text + "\n\n" + NOTES)
     return 0
+
+
+def latency_only(workdir: Path, raw: list[dict[str, Any]], posts: int, per_kind: int) -> int:
+    """Latency measures against a kept, prepared folder, with its pages read in first: this
+    machine drops idle page cache, and a half-cold index measures up to twice as slow."""
+    ready = workdir / "ready"
+    if ready.exists():
+        env = environment(workdir)
+    else:
+        workdir.mkdir(parents=True, exist_ok=True)
+        env, _, _ = prepare(workdir, raw, posts)
+        ready.write_text(f"{posts}\n")
+    for path in workdir.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as f:
+                while f.read(1 << 24):
+                    pass
+    with server(env, posts) as (base, pid):
+        out = measure_latency(base, raw, posts, per_kind)
+        print(f"  worker RSS {rss_mb(pid):.0f} MB", flush=True)
+    return 0 if out else 1
 
 
 NOTES = """\
@@ -514,7 +544,8 @@ against run 11's 115. Between two runs of this benchmark today, the machine is t
 difference. Alternating the two codes on the same data gives the fairer picture: run 10's
 code (the start of this work) and run 12's, each on its own copy of the same 100,000 seeded
 posts (run 10's code needs a schema-1 index), every index and database file read once before
-the server starts, three rounds one after the other (`measure_latency` of this script):
+the server starts, three rounds one after the other (`--latency-only DIR` from each
+checkout in turn):
 
 | same data, alternating | run 10's code | run 12's code |
 | --- | ---: | ---: |
