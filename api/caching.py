@@ -10,6 +10,7 @@ invalidates them at once.
 
 import asyncio
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,7 +178,8 @@ class SummaryCache:
     again and again; each summary costs four SQL queries. Entries are tagged with the
     content version and this worker's write count read before the database was, so a summary
     is reused only while nothing that could change it (a post, comment or author write
-    anywhere, a scheduled post coming due) has happened since.
+    anywhere, a scheduled post coming due) has happened since. Used from the event loop and
+    from the search thread (api/searching/router.py), hence the lock.
     """
 
     def __init__(self, versions: ContentVersion, size: int = 10_000) -> None:
@@ -185,6 +187,7 @@ class SummaryCache:
         self.size = size
         self._tag: tuple[Version, int] | None = None
         self._items: OrderedDict[int, PostSummary | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def tag(self) -> tuple[Version, int] | None:
         """The validity tag of data read from the database from now on (None: do not cache)."""
@@ -194,18 +197,19 @@ class SummaryCache:
     def get(self, ids: Sequence[int]) -> tuple[dict[int, PostSummary], list[int]]:
         """(cached public summaries, ids to read from the database)."""
         tag = self.tag()
-        if tag is None or tag != self._tag:
-            return {}, list(ids)
         found: dict[int, PostSummary] = {}
         missing: list[int] = []
-        for post_id in ids:
-            if post_id not in self._items:
-                missing.append(post_id)
-                continue
-            self._items.move_to_end(post_id)
-            summary = self._items[post_id]
-            if summary is not None:  # None: known not to be public
-                found[post_id] = summary
+        with self._lock:
+            if tag is None or tag != self._tag:
+                return {}, list(ids)
+            for post_id in ids:
+                if post_id not in self._items:
+                    missing.append(post_id)
+                    continue
+                self._items.move_to_end(post_id)
+                summary = self._items[post_id]
+                if summary is not None:  # None: known not to be public
+                    found[post_id] = summary
         return found, missing
 
     def put(self, tag: tuple[Version, int] | None, read: Sequence[int],
@@ -213,11 +217,12 @@ class SummaryCache:
         """Remember what a database read under `tag` found for the ids in `read`."""
         if tag is None or tag != self.tag():
             return
-        if tag != self._tag:
-            self._tag = tag
-            self._items.clear()
-        for post_id in read:
-            self._items[post_id] = summaries.get(post_id)
-            self._items.move_to_end(post_id)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            if tag != self._tag:
+                self._tag = tag
+                self._items.clear()
+            for post_id in read:
+                self._items[post_id] = summaries.get(post_id)
+                self._items.move_to_end(post_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)

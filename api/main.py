@@ -14,7 +14,7 @@ from sqlalchemy import text
 from api.authors.router import router as authors_router
 from api.caching import ContentVersion, PublicCacheMiddleware, SummaryCache
 from api.comments.router import router as comments_router
-from api.db import create_engine, make_sessionmaker
+from api.db import create_engine, create_sync_reader, make_sessionmaker
 from api.errors import add_exception_handlers
 from api.feeds.router import router as feeds_router
 from api.frontend import find_frontend, mount_frontend
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.make_session = make_sessionmaker(engine)
         app.state.make_write_session = make_sessionmaker(engine, write=True)
+        app.state.sync_reader = create_sync_reader(settings)
         app.state.rate_limiter = RateLimiter(engine, settings.redis_url)
         app.state.search = SearchService(settings, app.state.make_session)
         await app.state.search.start()
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.search.stop()
             await app.state.rate_limiter.close()
             await engine.dispose()
+            if app.state.sync_reader is not None:
+                app.state.sync_reader.dispose()
 
     app = FastAPI(
         title="Inkwell",

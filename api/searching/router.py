@@ -4,12 +4,10 @@ The index answers with post ids; the database turns them into posts (and drops a
 database no longer shows, so a lagging index never leaks a post that is not public).
 """
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,7 +33,7 @@ from api.searching.schemas import (
 )
 from api.searching.service import SearchService
 from api.text.slugs import slugify
-from search import RelatedHit, SearchIndex
+from search import RelatedHit, SearchIndex, SearchPage
 
 router = APIRouter(tags=["search"])
 
@@ -58,6 +56,21 @@ def _service(request: Request) -> SearchService:
     return service
 
 
+def _cached(state: Any, ids: Sequence[int]) -> tuple[dict[int, PostSummary], list[int], Any]:
+    """(summaries the worker's cache holds, ids to read, the tag to store what is read under)."""
+    cache: SummaryCache | None = getattr(state, "summaries", None)
+    if cache is None:
+        return {}, list(ids), None
+    found, missing = cache.get(ids)
+    return found, missing, cache.tag() if missing else None
+
+
+def _remember(state: Any, tag: Any, ids: Sequence[int], read: dict[int, PostSummary]) -> None:
+    cache: SummaryCache | None = getattr(state, "summaries", None)
+    if cache is not None:
+        cache.put(tag, ids, read)
+
+
 async def _public_posts(
     request: Request, session: AsyncSession | None, ids: Sequence[int]
 ) -> dict[int, PostSummary]:
@@ -68,18 +81,31 @@ async def _public_posts(
     in the cache never touch the database (a session per request was ~5% of a search)."""
     if not ids:
         return {}
-    cache: SummaryCache | None = getattr(request.app.state, "summaries", None)
-    found, missing = cache.get(ids) if cache is not None else ({}, list(ids))
+    state = request.app.state
+    found, missing, tag = _cached(state, ids)
     if not missing:
         return found
-    tag = cache.tag() if cache is not None else None
     if session is None:
-        async with request.app.state.make_session() as own:
+        async with state.make_session() as own:
             read = await post_service.public_summaries(own, missing)
     else:
         read = await post_service.public_summaries(session, missing)
-    if cache is not None:
-        cache.put(tag, missing, read)
+    _remember(state, tag, missing, read)
+    return found | read
+
+
+def _public_posts_here(state: Any, ids: Sequence[int]) -> dict[int, PostSummary] | None:
+    """`_public_posts` on the calling thread (the search thread, right after the search),
+    through the synchronous SQLite reader; None where there is none (PostgreSQL)."""
+    reader: sa.Engine | None = getattr(state, "sync_reader", None)
+    if reader is None:
+        return None
+    found, missing, tag = _cached(state, ids)
+    if not missing:
+        return found
+    with reader.connect() as conn:
+        read = post_service.public_summaries_sync(conn, missing)
+    _remember(state, tag, missing, read)
     return found | read
 
 
@@ -94,8 +120,15 @@ async def search(
 ) -> Response:
     """Full-text search over published posts, with highlights, facets and "did you mean"."""
     query = filters.query(q, page=page, per_page=per_page, sort=sort, now=utcnow())
-    result = await _service(request).read(lambda index: index.search(query))
-    posts = await _public_posts(request, None, [hit.post_id for hit in result.hits])
+    state = request.app.state
+
+    def find(index: SearchIndex) -> tuple[SearchPage, dict[int, PostSummary] | None]:
+        result = index.search(query)
+        return result, _public_posts_here(state, [hit.post_id for hit in result.hits])
+
+    result, posts = await _service(request).read(find)
+    if posts is None:
+        posts = await _public_posts(request, None, [hit.post_id for hit in result.hits])
     items = [
         SearchItem(
             post=posts[hit.post_id], score=round(hit.score, 4),
@@ -129,35 +162,12 @@ async def suggest(
     ))
 
 
-class _RelatedCache:
-    """Related posts per (index version, post, limit); a changed index is a new key."""
-
-    def __init__(self, size: int = 2048, ttl: float = 5.0) -> None:
-        self.size, self.ttl = size, ttl
-        self.items: OrderedDict[tuple[str, int, int], tuple[float, list[RelatedHit]]] = OrderedDict()
-        self.lock = threading.Lock()  # used from the thread pool
-
-    def get(self, key: tuple[str, int, int]) -> list[RelatedHit] | None:
-        with self.lock:
-            found = self.items.get(key)
-            # The short TTL lets scheduled posts appear on time even when the index is unchanged.
-            if found is None or time.monotonic() - found[0] > self.ttl:
-                return None
-            self.items.move_to_end(key)
-            return found[1]
-
-    def put(self, key: tuple[str, int, int], hits: list[RelatedHit]) -> None:
-        with self.lock:
-            self.items[key] = (time.monotonic(), hits)
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_cache = _RelatedCache()
-
-
-async def _related_posts(request: Request, session: SessionDep, hits: list[RelatedHit]) -> Response:
-    posts = await _public_posts(request, session, [h.post_id for h in hits])
+async def _related_posts(
+    request: Request, session: SessionDep, hits: list[RelatedHit],
+    posts: dict[int, PostSummary] | None = None,
+) -> Response:
+    if posts is None:
+        posts = await _public_posts(request, session, [h.post_id for h in hits])
     return _json(_RELATED_LIST.dump_json([
         RelatedPost(post=posts[h.post_id], score=round(h.score, 4),
                     reasons=Reasons(terms=h.terms, tags=h.tags))
@@ -178,16 +188,18 @@ async def related(
     assert post.id is not None
     post_id, now = post.id, utcnow()
 
-    def find(index: SearchIndex) -> list[RelatedHit]:
+    state = request.app.state
+
+    def find(index: SearchIndex) -> tuple[list[RelatedHit], dict[int, PostSummary] | None]:
         key = (index.version(), post_id, limit)
-        hits = _cache.get(key)
+        hits = service.related_cache.get(key)
         if hits is None:
             hits = index.related(post_id, limit, now)
-            _cache.put(key, hits)
-        return hits
+            service.related_cache.put(key, hits)
+        return hits, _public_posts_here(state, [h.post_id for h in hits])
 
-    hits = await service.read(find)
-    return await _related_posts(request, session, hits)
+    hits, posts = await service.read(find)
+    return await _related_posts(request, session, hits, posts)
 
 
 @router.post("/related", response_model=list[RelatedPost], responses=_UNAVAILABLE)
@@ -200,7 +212,12 @@ async def related_to_draft(
     """Posts related to an unsaved draft: link them, or spot a duplicate before publishing."""
     now = utcnow()
     tags = [slugify(t, 60) for t in draft.tags]
-    hits = await _service(request).read(
-        lambda index: index.related_to_text(draft.title, draft.content, tags, limit, now)
-    )
-    return await _related_posts(request, session, hits)
+    state = request.app.state
+
+    def find(index: SearchIndex) -> tuple[list[RelatedHit], dict[int, PostSummary] | None]:
+        hits = index.related_to_text(draft.title, draft.content, tags, limit, now)
+        return hits, _public_posts_here(state, [h.post_id for h in hits])
+
+    hits, posts = await _service(request).read(find)
+    return await _related_posts(request, session, hits, posts)
+

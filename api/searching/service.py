@@ -9,7 +9,9 @@ import asyncio
 import fcntl
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.errors import Problem
 from api.searching import sync
 from api.settings import Settings
-from search import IndexerLock, IndexUnavailable, SearchIndex, layout
+from search import IndexerLock, IndexUnavailable, RelatedHit, SearchIndex, layout
 
 log = logging.getLogger("inkwell.search")
 T = TypeVar("T")
@@ -87,6 +89,31 @@ def rebuild_index(
         return SearchIndex.rebuild(index_dir, docs, state.to_index(), progress, procs)
 
 
+class RelatedCache:
+    """Related posts per (index version, post, limit); a changed index is a new key. One per
+    SearchService: version strings ("gen-1.3") repeat from one index folder to another."""
+
+    def __init__(self, size: int = 2048, ttl: float = 5.0) -> None:
+        self.size, self.ttl = size, ttl
+        self.items: OrderedDict[tuple[str, int, int], tuple[float, list[RelatedHit]]] = OrderedDict()
+        self.lock = threading.Lock()  # used from the thread pool
+
+    def get(self, key: tuple[str, int, int]) -> list[RelatedHit] | None:
+        with self.lock:
+            found = self.items.get(key)
+            # The short TTL lets scheduled posts appear on time even when the index is unchanged.
+            if found is None or time.monotonic() - found[0] > self.ttl:
+                return None
+            self.items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[str, int, int], hits: list[RelatedHit]) -> None:
+        with self.lock:
+            self.items[key] = (time.monotonic(), hits)
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
 class SearchService:
     def __init__(self, settings: Settings, make_session: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
@@ -95,6 +122,7 @@ class SearchService:
         self.lock = IndexerLock(self.dir)
         self.index: SearchIndex | None = None
         self.gaps = sync.GapTracker(settings.outbox_gap_seconds)
+        self.related_cache = RelatedCache()
         self._wake = asyncio.Event()
         self._compacted = False  # segments checked for merging since the last commit
         self._task: asyncio.Task[None] | None = None

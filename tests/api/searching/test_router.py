@@ -15,7 +15,7 @@ from api.posts import service as post_service
 from api.posts.models import PostStatus
 from api.settings import Settings
 from search import searching
-from tests.conftest import running_app
+from tests.conftest import reset_schema, running_app
 from tests.factories import auth, make_comment, make_post, make_user
 from tests.htmlsafety import assert_safe_html
 
@@ -254,7 +254,7 @@ async def test_estimated_totals_are_flagged(
 
 
 async def test_hit_summaries_are_the_posts_list_summaries(
-    client: httpx.AsyncClient, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, backend: str
 ) -> None:
     """Search and related build summaries with plain queries (posts.service.public_summaries):
     they must be exactly what the posts list says about the same posts."""
@@ -281,6 +281,46 @@ async def test_hit_summaries_are_the_posts_list_summaries(
     assert [summaries[p.id].comment_count for p in posts] == [0, 2, 1, 0]
     assert [t.slug for t in summaries[posts[2].id].tags] == ["apples", "fruit", "z-last"]
     assert summaries[posts[3].id].tags == []
+    reader = app.state.sync_reader
+    if backend == "sqlite":  # the search thread's synchronous reader says the same
+        with reader.connect() as conn:
+            assert post_service.public_summaries_sync(
+                conn, [p.id for p in [*posts, hidden, scheduled] if p.id is not None]
+            ) == summaries
+    else:
+        assert reader is None
+
+
+async def test_sqlite_hit_summaries_are_read_on_the_search_thread(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite, search and related read the summaries of their hits on the search thread,
+    through the synchronous reader (api.db.create_sync_reader), never through aiosqlite; on
+    PostgreSQL through the async session."""
+    ann = await make_user(session)
+    first = await make_post(session, author=ann, title="Kayak routes", tags=["water"])
+    await make_post(session, author=ann, title="Kayak repairs", tags=["water"])
+    await synced(app)
+    calls: list[str] = []
+    real_async, real_sync = post_service.public_summaries, post_service.public_summaries_sync
+
+    async def spy_async(*args: object) -> object:
+        calls.append("async")
+        return await real_async(*args)  # type: ignore[arg-type]
+
+    def spy_sync(*args: object) -> object:
+        calls.append("sync")
+        return real_sync(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(post_service, "public_summaries", spy_async)
+    monkeypatch.setattr(post_service, "public_summaries_sync", spy_sync)
+    body = (await client.get("/api/v1/search", params={"q": "kayak"})).json()
+    assert sorted(i["post"]["title"] for i in body["items"]) == ["Kayak repairs", "Kayak routes"]
+    assert body["items"][0]["post"]["author"]["username"] == ann.username
+    related = (await client.get(f"/api/v1/posts/{first.slug}/related")).json()
+    assert [r["post"]["title"] for r in related] == ["Kayak repairs"]
+    assert calls == (["sync", "sync"] if backend == "sqlite" else ["async", "async"])
 
 
 async def test_related_posts_of_a_draft_only_for_those_who_may_see_it(
@@ -313,6 +353,39 @@ async def test_searches_on_the_event_loop_answer_as_on_a_thread(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
             await eventually(lambda: _ok(other, urls[0]))
             assert [(await other.get(u)).json() for u in urls] == threaded
+
+
+async def test_related_cache_is_per_index(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, settings: Settings,
+    backend: str, tmp_path: Path,
+) -> None:
+    """Two indexes in one process (two apps) name their versions alike ("gen-1.2"): the
+    related posts cached for one must never be served by the other."""
+    if backend != "sqlite":
+        pytest.skip("needs a second database; the SQLite run covers the cache")
+    ann = await make_user(session)
+    await make_post(session, author=ann, title="Kayak routes", content="Paddling the coast.")
+    await make_post(session, author=ann, title="Kayak repairs", content="Paddling gear fixes.")
+    await synced(app)
+    first = (await client.get("/api/v1/posts/kayak-routes/related")).json()
+    assert [r["post"]["title"] for r in first] == ["Kayak repairs"]
+
+    other = settings.model_copy(update={
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'other.db'}",
+        "index_dir": tmp_path / "other-index",
+    })
+    await reset_schema(other.database_url)
+    async with running_app(other) as second:
+        async with second.state.make_write_session() as s2:
+            bob = await make_user(s2, username="bob")
+            await make_post(s2, author=bob, title="Kayak routes", content="Sourdough baking.")
+            await make_post(s2, author=bob, title="Bread", content="Sourdough baking at home.")
+        await second.state.search.sync_now()
+        assert second.state.search.index.version() == app.state.search.index.version()
+        transport = httpx.ASGITransport(app=second)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c2:
+            related = (await c2.get("/api/v1/posts/kayak-routes/related")).json()
+    assert [r["post"]["title"] for r in related] == ["Bread"]
 
 
 async def _ok(client: httpx.AsyncClient, url: str) -> bool:
