@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     search_threads: int = Field(default=1, ge=0, le=16)
 
     # Search index sync.
+    # The indexer's writes (Whoosh commits, pure Python) run in a child process with its own
+    # GIL instead of a thread sharing the worker's with its searches (docs/benchmarks.md,
+    # freshness). False writes on a thread of the worker.
+    index_writer_process: bool = True
     indexer_poll_seconds: float = Field(default=0.2, gt=0)
     # A sequence number not seen after this long belongs to a transaction that rolled back.
     outbox_gap_seconds: float = Field(default=30.0, gt=0)

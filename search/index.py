@@ -168,6 +168,11 @@ class SearchIndex:
         finally:
             self._writes += 1
 
+    def changed(self) -> None:
+        """Another process (search.writer_process) committed to this index for this object:
+        this object's readers look for the new segment at their next read, as after `apply`."""
+        self._writes += 1
+
     def compact(self) -> bool:
         """Merge small segments if there are more than COMPACT_SEGMENTS; whether it did."""
         self._follow_current()

@@ -26,6 +26,7 @@ from api.errors import Problem
 from api.searching import sync
 from api.settings import Settings
 from search import IndexerLock, IndexUnavailable, RelatedHit, SearchIndex, layout
+from search.writer_process import WriterProcess
 
 log = logging.getLogger("inkwell.search")
 T = TypeVar("T")
@@ -134,6 +135,8 @@ class SearchService:
             if settings.search_threads
             else None
         )
+        # Settings.index_writer_process: the indexer's writes run in a child process.
+        self._writer = WriterProcess(self.dir) if settings.index_writer_process else None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -154,6 +157,8 @@ class SearchService:
                 )
         if self._readers is not None:
             self._readers.shutdown(wait=False, cancel_futures=True)
+        if self._writer is not None:  # waits for a write the child is in the middle of
+            await anyio.to_thread.run_sync(self._writer.close)
         if self.index is not None:
             try:
                 self.index.close()
@@ -187,6 +192,8 @@ class SearchService:
             log.warning("search index will be rebuilt from the database: %s", reason)
             index = await self.rebuild()
         self.index = index
+        if self._writer is not None:
+            self._writer.start()  # started now, so the first write does not wait for it
 
     async def rebuild(self) -> SearchIndex:
         async with self.make_session() as session:
@@ -260,14 +267,22 @@ class SearchService:
                     batch = await sync.next_batch(session, state, self.gaps)
                     if batch is None:
                         return total
-                    await anyio.to_thread.run_sync(
-                        index.apply, batch.upserts, batch.deletes, batch.state.to_index()
-                    )
+                    await self._apply(index, batch)
             finally:
                 lock.release()
             total += batch.rows
             if batch.rows < sync.BATCH:
                 return total
+
+    async def _apply(self, index: SearchIndex, batch: sync.Batch) -> None:
+        state = batch.state.to_index()
+        if self._writer is None:
+            await anyio.to_thread.run_sync(index.apply, batch.upserts, batch.deletes, state)
+            return
+        try:
+            await asyncio.wrap_future(self._writer.apply(batch.upserts, batch.deletes, state))
+        finally:  # even after a failure: the child may have committed before it failed
+            index.changed()
 
     async def _compact(self) -> None:
         index = self.index
@@ -276,7 +291,12 @@ class SearchService:
         lock = SyncLock(self.dir)
         await lock.acquire_async()
         try:
-            if await anyio.to_thread.run_sync(index.compact):
+            if self._writer is not None:
+                merged = await asyncio.wrap_future(self._writer.compact())
+                index.changed()
+            else:
+                merged = await anyio.to_thread.run_sync(index.compact)
+            if merged:
                 log.debug("search index segments merged")
         finally:
             lock.release()

@@ -1,0 +1,130 @@
+"""Index writes in a process of their own.
+
+Whoosh writes a segment in pure Python. Done in a thread of a worker that is also answering
+searches, a commit shares one GIL with them: under a steady search load both slow down, and a
+new post waits behind the searches to become searchable. `WriterProcess` runs `apply` and
+`compact` for one index folder in a child process instead, which has a GIL (and, on a
+multi-core machine, a core) of its own. The caller keeps every decision (what to write, when,
+which state to record) and its locks; the child only writes. Readers in the caller's process
+see the new segment as they see any other process's commit.
+
+The child is started through a fork server (never a fork of a threaded server), with this
+module imported in advance, so starting or restarting it costs a fork, not an interpreter.
+"""
+
+import multiprocessing
+import multiprocessing.context
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from search.documents import SearchDocument
+from search.index import SearchIndex
+
+_context: multiprocessing.context.BaseContext | None = None
+
+
+def _fork_server() -> multiprocessing.context.BaseContext:
+    global _context
+    if _context is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["search.writer_process"])
+        _context = context
+    return _context
+
+
+# -- in the child ----------------------------------------------------------------------
+
+_open: dict[Path, SearchIndex] = {}
+
+
+def _index(path: Path) -> SearchIndex:
+    index = _open.get(path)
+    if index is None:
+        index = _open[path] = SearchIndex.open_existing(path)
+    return index
+
+
+def _forget(path: Path) -> None:
+    index = _open.pop(path, None)
+    if index is not None:
+        try:
+            index.close()
+        except Exception:  # a damaged index; the next call opens it afresh anyway
+            pass
+
+
+def _apply(
+    path: Path, upserts: list[SearchDocument], deletes: list[int], state: dict[str, Any] | None
+) -> int:
+    try:
+        _index(path).apply(upserts, deletes, state)
+    except BaseException:
+        _forget(path)  # whatever went wrong, the next call starts from a fresh open
+        raise
+    return len(upserts) + len(deletes)
+
+
+def _compact(path: Path) -> bool:
+    try:
+        return _index(path).compact()
+    except BaseException:
+        _forget(path)
+        raise
+
+
+def _ping() -> bool:
+    return True
+
+
+# -- in the caller ---------------------------------------------------------------------
+
+
+class WriterProcess:
+    """One child process that writes to the index folder `path`.
+
+    >>> writer = WriterProcess(Path("data/index"))
+    >>> writer.apply(upserts, deletes, {"watermark": 42}).result()
+    >>> writer.close()
+
+    Calls return futures; one call runs at a time, in order. If the child dies, the call
+    running fails with BrokenProcessPool and the next one starts a new child.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> Future[bool]:
+        """Start the child now (the first write would otherwise pay for it)."""
+        return self._submit(_ping)
+
+    def apply(
+        self,
+        upserts: Iterable[SearchDocument],
+        deletes: Iterable[int],
+        state: dict[str, Any] | None = None,
+    ) -> Future[int]:
+        """SearchIndex.apply in the child; the future's result is the number of changes."""
+        return self._submit(_apply, self.path, list(upserts), list(deletes), state)
+
+    def compact(self) -> Future[bool]:
+        """SearchIndex.compact in the child; whether it merged."""
+        return self._submit(_compact, self.path)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, fn: Any, *args: Any) -> Future[Any]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=_fork_server())
+        try:
+            return self._pool.submit(fn, *args)
+        except BrokenProcessPool:  # the child died since the last call: start another
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = ProcessPoolExecutor(1, mp_context=_fork_server())
+            return self._pool.submit(fn, *args)
