@@ -217,6 +217,35 @@ class TestIndexLifecycle:
         assert search["backlog"] == 0
         assert search["last_applied_seq"] == search["log_head_seq"] == 3
 
+    @pytest.mark.parametrize("in_child", [True, False])
+    async def test_writes_from_a_child_process_or_a_thread(
+        self, settings: Settings, session: AsyncSession, in_child: bool
+    ) -> None:
+        """Settings.index_writer_process: the indexer writes through its child process (the
+        default) or on a thread; either way edits, deletes and merges reach this worker."""
+        await reset_schema(settings.database_url)
+        async with running_app(settings, index_writer_process=in_child) as application:
+            service = application.state.search
+            assert (service._writer is not None) is in_child
+            posts = []
+            async with application.state.make_write_session() as s:
+                ann = await make_user(s)
+                for n in range(9):  # one index commit per post: segments to merge afterwards
+                    posts.append(await make_post(s, author=ann, title=f"Glacier {n}"))
+                    await synced(application)
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                assert (await c.get("/api/v1/search", params={"q": "glacier"})).json()["total"] == 9
+                async with application.state.make_write_session() as s:
+                    await post_service.delete_post(s, post=await s.merge(posts[0]))
+                    await s.commit()
+                await synced(application)
+                await service._compact()
+                assert service.index._segments() < 9  # merged (of 10+ commits)
+                body = (await c.get("/api/v1/search", params={"q": "glacier"})).json()
+                assert body["total"] == 8
+                assert (await c.get("/health")).json()["search"]["documents"] == 8
+
     async def test_deleted_or_corrupt_index_is_rebuilt_at_start(
         self, settings: Settings, app: FastAPI, session: AsyncSession
     ) -> None:
