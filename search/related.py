@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from heapq import nlargest
 
 from whoosh.analysis.analyzers import Analyzer
+from whoosh.classify import Bo1Model
 from whoosh.lang.snowball.english import EnglishStemmer
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
@@ -54,15 +55,47 @@ _STEMMED_FUNCTION_WORDS = frozenset(stem(w) for w in _FUNCTION_WORDS) | frozense
 
 def key_terms(searcher: Searcher, title: str, content: str) -> list[tuple[str, float]]:
     """(stemmed term, weight): the terms that best tell this text apart from the collection."""
-    body = searcher.key_terms_from_text(
-        "content", f"{title}\n{content[:MAX_TEXT_CHARS]}", numterms=KEY_TERMS
-    )
-    heading = searcher.key_terms_from_text("title", title, numterms=TITLE_TERMS) if title else []
+    body = bo1_terms(searcher, "content", f"{title}\n{content[:MAX_TEXT_CHARS]}", KEY_TERMS)
+    heading = bo1_terms(searcher, "title", title, TITLE_TERMS) if title else []
     weights: dict[str, float] = {}
     for term, weight in [*body, *heading]:
         if term not in _STEMMED_FUNCTION_WORDS:
             weights[term] = max(weights.get(term, 0.0), weight)
     return sorted(weights.items(), key=lambda kv: -kv[1])
+
+
+def bo1_terms(searcher: Searcher, fieldname: str, text: str, number: int) -> list[tuple[str, float]]:
+    """The `number` terms of `text` that best tell it apart from the collection, by Whoosh's
+    Bo1 model, normalised: what `searcher.key_terms_from_text(fieldname, text, number)` returns
+    (tests/search/test_suggest_related.py compares them), at about half the cost. Whoosh
+    indexes the text for it (positions encoded for every word), asks for each word whether
+    the index has it and only then for its frequency, converting each word to bytes and back;
+    here the words are counted straight from the analyser and their collection frequencies
+    come from the searcher's memo (search/terms.py), 0 for a word the index lacks."""
+    field = searcher.schema[fieldname]
+    weights: dict[str, float] = {}
+    get = weights.get
+    for token in field.analyzer(text, positions=True, boosts=True, mode="index"):
+        if not token.stopped:
+            weights[token.text] = get(token.text, 0.0) + token.boost
+    if not weights:
+        return []
+    boost = field.format.field_boost
+    reader = searcher.reader()
+    model = Bo1Model(reader.doc_count_all(), reader.field_length(fieldname))
+    top_total = sum(weights.values()) * boost
+    frequency = reader.frequency
+    scored: list[tuple[float, str]] = []
+    best = 0.0
+    for word, weight in weights.items():
+        cf = frequency(fieldname, word.encode("utf-8"))
+        if cf:
+            score = model.score(weight * boost, cf, top_total)
+            best = max(best, score)
+            scored.append((score, word))
+    norm = model.normalizer(best, top_total)
+    ranked = sorted(((score / norm, word) for score, word in scored), key=lambda x: (-x[0], x[1]))
+    return [(word, score) for score, word in ranked[:number]]
 
 
 def _accumulate(

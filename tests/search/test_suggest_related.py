@@ -1,7 +1,11 @@
 
 
+import pytest
+
 from search import SearchIndex, SearchQuery
+from search.related import bo1_terms
 from tests.search.docs import NOW, make_doc
+from tests.search.test_scoring import corpus
 
 
 class TestSuggest:
@@ -132,3 +136,27 @@ class TestRelatedTagBoost:
             assert all(h.tags == ["bread"] and h.terms == [] for h in related)
         finally:
             ix.close()
+
+
+@pytest.mark.parametrize("fieldname", ["content", "title"])
+def test_bo1_terms_are_whooshs_key_terms(fieldname: str) -> None:
+    """search.related.bo1_terms is Whoosh's key_terms_from_text without its detours: same
+    terms, same weights, same order, on segments with deletions, for texts with unknown
+    words, repeats, accents, only stop words, or nothing at all."""
+    index = SearchIndex.open(None)
+    index.apply(corpus(1, 150, 1), [])
+    index.apply(corpus(151, 120, 2), [3, 160])
+    index.apply(corpus(271, 40, 3), [200])
+    searcher, _ = index._reading()
+    texts = [
+        *(f"{d.title}\n{d.content}" for d in corpus(400, 30, 9)),
+        "Zyzzyva quokka garden garden garden basil",
+        "Café crème and the naïve gardener's basil",
+        "the and of to a in",
+        "",
+    ]
+    for number in (1, 4, 12, 50):
+        for text in texts:
+            expected = searcher.key_terms_from_text(fieldname, text, numterms=number)
+            assert bo1_terms(searcher, fieldname, text, number) == expected
+    index.close()
