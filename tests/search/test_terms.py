@@ -97,3 +97,27 @@ def test_new_segments_bring_their_words(index: SearchIndex) -> None:
         assert [(h.post_id, h.score) for h in ours.hits] == [
             (h.post_id, h.score) for h in theirs.hits
         ]
+
+
+def test_small_segments_are_read_whole_and_absent_words_cost_no_lookup(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with index._ix.searcher() as raw:
+        expected = answers(raw.reader())
+    searcher, _ = index._reading()
+    leaves = [r for r, _ in searcher.reader().leaf_readers()]
+    small = [r for r in leaves if r.doc_count_all() <= terms.PRELOAD_DOCS]
+    large = [r for r in leaves if r.doc_count_all() > terms.PRELOAD_DOCS]
+    assert small and large  # the fixture has both kinds
+    asked: list[tuple[int, str, bytes]] = []
+    for r in leaves:
+        inner = r._terms._inner
+
+        def counting(fieldname: str, tbytes: bytes, _inner: Any = inner, _r: Any = r) -> Any:
+            asked.append((id(_r), fieldname, tbytes))
+            return type(_inner).term_info(_inner, fieldname, tbytes)
+
+        monkeypatch.setattr(inner, "term_info", counting)
+    assert answers(searcher.reader()) == expected
+    assert not any(rid in {id(r) for r in small} for rid, _, _ in asked)
+    assert any(rid in {id(r) for r in large} for rid, _, _ in asked)
