@@ -202,6 +202,29 @@ def rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
+def descendants_rss_mb(pid: int) -> float:
+    """RSS of every process below `pid`: the worker's fork server and index writer."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [c for c, p in parents.items() if p in frontier]
+        found += children
+        frontier = children
+    total = 0.0
+    for child in found:
+        try:
+            total += rss_mb(child)
+        except (OSError, AttributeError):
+            pass
+    return total
+
+
 def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -397,6 +420,7 @@ def report(big: dict[str, Any], small: dict[str, Any], args: argparse.Namespace)
         f"| related p50, {lat['related'][2]} random posts (p95 {lat['related'][1]:.1f} ms) "
         f"| {lat['related'][0]:.1f} ms | ≤ 15 ms | {ok(lat['related'][0], GOALS['related'])} |",
         f"| worker RSS after the latency run, {args.posts:,} posts | {big['rss']:.0f} MB | | |",
+        f"| the worker's index writer and its fork server, RSS after the freshness run | {big['helpers_rss']:.0f} MB | | |",
         f"| freshness p50 / p99 / max, 50 posts published under an 8-connection search load "
         f"| {fresh['p50']:.0f} / {fresh['p99']:.0f} / {fresh['max']:.0f} ms | p99 < 1000 ms "
         f"| {ok(fresh['p99'], 1000)} |",
@@ -444,6 +468,7 @@ def main() -> int:
             big["latency"] = measure_latency(base, raw, args.posts, args.queries)
             big["rss"] = rss_mb(pid)
             big["freshness"] = measure_freshness(base, raw, workdir)
+            big["helpers_rss"] = descendants_rss_mb(pid)
         workdir = Path(tmp) / "small"
         workdir.mkdir()
         env, _, _ = prepare(workdir, raw, args.small)

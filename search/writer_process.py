@@ -14,6 +14,10 @@ module imported in advance, so starting or restarting it costs a fork, not an in
 
 import multiprocessing
 import multiprocessing.context
+import os
+import select
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -79,6 +83,30 @@ def _ping() -> bool:
     return True
 
 
+def _exit_with(pid: int) -> None:
+    """Run in the child as it starts: exit as soon as process `pid` (the one that started it)
+    is gone. The child is the fork server's, not the caller's, and a pool worker left alone
+    waits for work forever; killed mid-write it leaves nothing the next commit does not clean
+    up, and the caller's successor redoes the batch from the stored watermark."""
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # no pidfd: ask every second
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                except PermissionError:
+                    pass
+                time.sleep(1.0)
+        select.select([fd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="inkwell-writer-watch", daemon=True).start()
+
+
 # -- in the caller ---------------------------------------------------------------------
 
 
@@ -121,10 +149,16 @@ class WriterProcess:
 
     def _submit(self, fn: Any, *args: Any) -> Future[Any]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=_fork_server())
+            self._pool = self._new_pool()
         try:
             return self._pool.submit(fn, *args)
         except BrokenProcessPool:  # the child died since the last call: start another
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(1, mp_context=_fork_server())
+            self._pool = self._new_pool()
             return self._pool.submit(fn, *args)
+
+    @staticmethod
+    def _new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            1, mp_context=_fork_server(), initializer=_exit_with, initargs=(os.getpid(),)
+        )

@@ -2,6 +2,9 @@
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -110,3 +113,41 @@ def test_the_child_follows_a_rebuild(tmp_path: Path, writer: WriterProcess) -> N
     assert rebuilt.doc_count() == 4
     assert ids(rebuilt, "rebuild") == [9]
     rebuilt.close()
+
+
+def test_the_child_exits_when_its_caller_is_killed(tmp_path: Path) -> None:
+    """A caller killed with SIGKILL cannot shut its child down: the child must notice and
+    exit by itself, or every crash of a worker would leave a process behind."""
+    SearchIndex.open(tmp_path / "ix").close()
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from search.writer_process import WriterProcess\n"
+        f"w = WriterProcess(Path({str(tmp_path / 'ix')!r}))\n"
+        "w.start().result(timeout=30)\n"
+        "print(*w._pool._processes, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    caller = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert caller.stdout is not None
+        children = [int(pid) for pid in caller.stdout.readline().split()]
+        assert children and all(_alive(pid) for pid in children)
+    finally:
+        caller.kill()
+        caller.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in children)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
