@@ -99,7 +99,7 @@ def create_sync_reader(settings: Settings) -> sa.Engine | None:
         return None
     engine = sa.create_engine(
         url.set(drivername="sqlite"), connect_args={"timeout": 15, "check_same_thread": False},
-        pool_size=4, max_overflow=4,
+        pool_size=max(1, settings.search_threads), max_overflow=4,  # one per search thread
     )
     # Each statement is its own implicit transaction (autocommit): one snapshot per query.
     event.listen(engine, "connect", _sqlite_pragmas)

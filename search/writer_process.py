@@ -34,7 +34,9 @@ def _fork_server() -> multiprocessing.context.BaseContext:
     global _context
     if _context is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["search.writer_process"])
+        # "__main__": a main module started by path (a script) is imported once, in the fork
+        # server, instead of again in every child.
+        context.set_forkserver_preload(["__main__", "search.writer_process"])
         _context = context
     return _context
 

@@ -89,6 +89,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # next request to see them; the cache only promises that within one version poll.
         # tests/api/test_caching.py turns it on; the real-server tests run with it on.
         response_cache=False,
+        # In-process API tests write the index on a thread: a writer child per app costs
+        # ~0.1 s a test. The child is tested by tests/search/test_writer_process.py,
+        # TestIndexLifecycle in tests/api/searching/test_router.py, and every test that
+        # starts real servers (tests/servers.py: the default, a child per indexing worker).
+        index_writer_process=False,
     )
 
 
