@@ -510,10 +510,11 @@ def latency_only(workdir: Path, raw: list[dict[str, Any]], posts: int, per_kind:
 
 NOTES = """\
 What a search request does over HTTP: the query runs on the worker's search thread (the
-library, `bench/search_speed.py`), then the page's post summaries come from the worker's
-summary cache (valid while the content version is unchanged) or from one plain SQL query
-(posts with authors, tags and comment counts; a database session is opened only then), then
-one JSON encoding. Related posts are cached per index version for 5 s, but the 100 posts
+library, `bench/search_speed.py`), then, on the same thread, the page's post summaries come
+from the worker's summary cache (valid while the content version is unchanged) or from one
+plain SQL query (posts with authors, tags and comment counts) through a synchronous SQLite
+connection (PostgreSQL: the request's async session), then one JSON encoding. A new post is
+written to the index by the worker's index writer, a child process (since run 13). Related posts are cached per index version for 5 s, but the 100 posts
 asked for here are distinct, so every request computes them.
 
 How the numbers moved, run by run (same script; each run rebuilt everything from scratch;
@@ -534,6 +535,8 @@ average during each latency run is given):
 | 10 | + term-frequency sums remembered per searcher (the table above; an hour after run 9) | 1.8 | 23.5 / 98 ms | 32.0 ms | 31.1 ms | 493 / 1452 ms | 163 | 177 s | 456 MB |
 | 11 | + long posting lists and sorted terms as arrays beside each segment (`.ink`), one SQL query for summaries, related and facet top-k by bare floats, bare words without the parser (2026-12-01, a slow day: see below) | 2.0 | 16.2 / 46 ms | 17.5 ms | 19.6 ms | 424 / 1503 ms | 115 | 308 s | 487 MB |
 | 12 | + phrases term at a time, tag boosts only where they can matter (the table above; half an hour after run 11) | 2.0 | 21.8 / 74 ms | 18.1 ms | 21.9 ms | 510 / 1486 ms | 183 | 258 s | 487 MB |
+| 13 | + summaries read on the search thread through a synchronous SQLite connection, index writes in a child process (2026-12-02) | 1.6 | 15.4 / 48 ms | 21.1 ms | 25.3 ms | 274 / 714 ms | 197 | 263 s | 483 MB |
+| 14 | + Bo1 key terms without Whoosh's detours, small segments' term dictionaries read whole (40 minutes after run 13, on a slower machine: see below) | 1.9 | 18.2 / 63 ms | 27.1 ms | 27.9 ms | 297 / 817 ms | 142 | 319 s | 485 MB |
 
 Runs 9 and 10 are not comparable with run 8: the machine was slower that day. The same code as run 8
 reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
@@ -675,27 +678,71 @@ same 100k index and query mix, or as stated):
 - **Searcher checks**: a thread reuses its searcher for 50 ms before listing the index folder
   for other processes' commits (3% of a search); its own process's commits are seen at once.
 
-Not met, and why (as of run 12):
-- **Throughput** (115-148 req/s on this slow day against 263; 148-227 on faster days): one
-  worker is CPU-bound under one GIL. About half of a request is the search itself and a
-  quarter the HTTP stack (uvicorn, middlewares, FastAPI, JSON); with 10,000 posts the index
-  arrays change little, since the lists are short.
-- **Search p50 at 100,000 posts** over HTTP: the library answers the mix at 7-9 ms p50;
-  the HTTP path adds 6-9 ms, about half of it aiosqlite's thread hand-offs (~1 ms a round
-  trip: begin, the summaries query, rollback) for the summaries of posts met for the first
-  time. Reading summaries on the search thread through a synchronous connection (SQLite) or
-  from a summary copy kept in the index would remove most of it.
-- **Related p50**: 10-15 ms in the library, cold: Bo1 key terms analyse the post's text
-  again (~25% of it) and look up ~300 terms in Whoosh's term dictionary; storing each post's
-  term vector (or its key terms) when it is indexed is the next step. HTTP adds the post
-  lookup and the summaries.
-- **Reindex** (308 s on this slow day, where run 10's code also took ~1.5x its earlier time
-  on the same posts): Whoosh's posting writer is pure Python and CPU-bound on 2 cores; the
-  arrays cost ~7% more CPU per segment.
-- **Freshness p99** (1.3-1.6 s on slow days, 0.93-1.27 s on the faster day of run 8): the
-  time is the event loop and GIL queue in front of the indexer and of the polling search
-  while eight connections keep the single worker busy. Running the indexer in its own
-  process (the lock already makes it one per folder) would take it out of that queue."""
+Run 14 is not comparable with run 13: the same reindex code took 592 s of CPU where run 13's
+took 469 s, 40 minutes earlier (the reindex did not change between them), so the machine
+ran about a quarter slower; the two codes alternated on one folder right after run 14 gave
+search p50 25.5, 20.4 ms (run 13's code) against 26.3, 19.7 ms (run 14's) and related p50
+40.8, 38.4 against 39.4, 28.4 ms: within the noise of that hour for search.
+
+Runs 13 and 14 (2026-12-02), what each change bought, measured on one kept 100,000-post
+folder (`--latency-only`, or the freshness measure alone), the codes before and after
+alternating, since single runs on this machine still vary by a third from hour to hour:
+
+- **Index writes in a child process** (`search/writer_process.py`, `INKWELL_INDEX_WRITER_PROCESS`):
+  the indexer's Whoosh commits (and merges) run in a process started from a fork server, with
+  its own GIL; the worker keeps the decisions and the locks. Freshness under the 8-connection
+  search load, 50 posts a round, 3 rounds each, alternating: on a thread p50 358 / 409 /
+  407 ms, p99 978 / 1159 / 918 ms; in the child p50 277 / 284 / 263 ms, p99 576 / 769 /
+  745 ms. Timestamps in the indexer (one round of 20 posts) put what is left after a commit
+  as: reading the batch from SQLite through the busy event loop 30-120 ms, the child's
+  commit 20-35 ms, then the polling search's own wait behind eight others on the search
+  thread. Cost: the fork server and the writer, RSS in the table above (shared pages counted
+  in each). A test kills the worker with SIGKILL and checks the child exits with it.
+- **Summaries on the search thread** (SQLite): the summaries of hits not in the summary cache
+  are read right after the search, on the search thread, through a plain synchronous
+  connection (`api.db.create_sync_reader`), instead of a session through aiosqlite from the
+  event loop (begin, query, rollback: three hand-offs of ~1 ms). Search p50 over HTTP,
+  alternating: before 22.1, 20.3 ms; after 17.1, 16.8, 17.1, 18.1 ms. Related requests read
+  theirs the same way.
+- **Bo1 key terms** (`search.related.bo1_terms`): Whoosh's `key_terms_from_text` indexes the
+  text for it (encoding every word's positions), asks whether each word is in the index and
+  then for its frequency, converting words to bytes and back. Counting the analyser's tokens
+  and taking frequencies from the searcher's memo gives the same terms and weights (a test
+  compares them): 3.6 -> 2.0 ms a post (400 posts, the two orders alternated). Related in the
+  library, CPU for 200 posts, three seeds alternating: 3.31 / 3.23 / 2.80 s before, 3.21 /
+  2.87 / 2.71 s after.
+- **Small segments read whole** (`search/terms.py`, `PRELOAD_DOCS`): each commit of a post
+  adds a segment of one post until compaction, and each was asked by Whoosh's on-disk hash
+  table (~20 us) for every word of every query or related post, mostly to learn it lacks it.
+  Segments of up to 64 posts now have their whole term dictionary in the memo: Whoosh lookups
+  per 200 related posts on an index with five such segments 38,336 -> 16,544.
+- **Bug found on the way**: the related-posts cache was one per process, keyed by the index
+  version ("gen-1.3"), which repeats from one index folder to another: two apps in one
+  process (the tests) could be served each other's related posts. It now belongs to each
+  search service; a test runs two apps side by side.
+
+Not met, and why (as of run 14):
+- **Search p50 at 100,000 posts** (15-18 ms over HTTP; 10 ms target): the HTTP path's
+  database round trips are gone (summaries on the search thread); py-spy over the latency run
+  puts 61% of the worker's busy time on the search thread (the library) and 16% on the event loop. What is left is
+  the library itself: term-at-a-time scoring adds each posting into a dict in Python (~0.1 us
+  a posting), and 2-3 word ORs and `word*` prefixes touch tens of thousands of postings.
+- **Search p95** (48 ms in run 13, 63 ms in run 14): prefixes over common stems and phrases of
+  common words; met or not depending on the hour.
+- **Suggest p95** (21-27 ms; met in runs 7, 8, 11 and 12 at 16-18 ms): two-letter prefixes
+  score thousands of titles; it moves with the machine's speed more than with the code.
+- **Related p50** (25-28 ms over HTTP, 10-13 ms in the library): the key terms of a post met
+  for the first time still need one Whoosh lookup per new word and large segment, and scoring
+  reads the rare terms' posting blocks. Storing each post's key terms when it is indexed
+  would skip the first part; it costs a schema change and indexing time.
+- **Reindex** (263-319 s wall, 469-592 s CPU for the same code on the same posts): Whoosh's
+  posting writer is pure Python and CPU-bound on 2 cores; a profile of a 5,000-post build
+  puts 44% in writing postings (Whoosh's blocks, pickled and zlib-compressed, plus our
+  arrays) and 34% in analysis (tokenising, stop words, stemming).
+- **Throughput** (142-197 req/s against 263): one worker under one GIL; about half a request
+  is the search and a quarter the HTTP stack.
+- Freshness p99 is now met (714-817 ms in runs 13-14, 576-769 ms in the A/B above); before
+  run 13 it was 1.3-1.6 s."""
 
 
 if __name__ == "__main__":
