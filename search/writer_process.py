@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Iterable
@@ -85,11 +86,19 @@ def _ping() -> bool:
     return True
 
 
-def _exit_with(pid: int) -> None:
-    """Run in the child as it starts: exit as soon as process `pid` (the one that started it)
-    is gone. The child is the fork server's, not the caller's, and a pool worker left alone
-    waits for work forever; killed mid-write it leaves nothing the next commit does not clean
-    up, and the caller's successor redoes the batch from the stored watermark."""
+def _child_init(pid: int) -> None:
+    """Run in the child as it starts. Its life follows the caller's, not signals:
+
+    - SIGTERM and SIGINT are ignored. They reach the whole process group at once (a service
+      manager stopping the service, Ctrl-C in a terminal), and would cut a commit short while
+      the caller is still shutting down cleanly, which waits for the write (`close`).
+    - It exits as soon as process `pid` (the one that started it) is gone. The child is the
+      fork server's, not the caller's, and a pool worker left alone waits for work forever.
+      Killed mid-write it leaves nothing the next commit does not clean up, and the caller's
+      successor redoes the batch from the stored watermark.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         try:
@@ -162,5 +171,5 @@ class WriterProcess:
     @staticmethod
     def _new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            1, mp_context=_fork_server(), initializer=_exit_with, initargs=(os.getpid(),)
+            1, mp_context=_fork_server(), initializer=_child_init, initargs=(os.getpid(),)
         )

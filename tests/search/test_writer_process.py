@@ -151,3 +151,22 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_the_child_ignores_stop_signals_sent_to_the_group(
+    writer: WriterProcess, reader: SearchIndex
+) -> None:
+    """SIGTERM / SIGINT to the process group (a service stop, Ctrl-C) must not cut a write
+    short: the caller stops the child itself, after its last write."""
+    writer.start().result(timeout=30)
+    assert writer._pool is not None
+    children = list(writer._pool._processes)
+    for pid in children:
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGINT)
+    time.sleep(0.2)
+    assert all(_alive(pid) for pid in children)
+    writer.apply(CORPUS[:2], [], {"seq": 2}).result(timeout=30)  # the same child still writes
+    assert list(writer._pool._processes) == children
+    reader.changed()
+    assert reader.doc_count() == 2
