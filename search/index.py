@@ -166,11 +166,11 @@ class SearchIndex:
             merge = self._segments() >= MAX_SEGMENTS
             apply_changes(self._ix, upserts, deletes, state, merge=merge)
         finally:
-            self._writes += 1
+            self.changed()
 
     def changed(self) -> None:
-        """Another process (search.writer_process) committed to this index for this object:
-        this object's readers look for the new segment at their next read, as after `apply`."""
+        """This object, or another process for it (search.writer_process), committed to the
+        index: this object's readers look for the new segment at their next read."""
         self._writes += 1
 
     def compact(self) -> bool:
@@ -181,7 +181,7 @@ class SearchIndex:
         try:
             merge_segments(self._ix)
         finally:
-            self._writes += 1
+            self.changed()
         return True
 
     def _segments(self) -> int:

@@ -19,15 +19,16 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from search.documents import SearchDocument
 from search.index import SearchIndex
 
+T = TypeVar("T")
 _context: multiprocessing.context.BaseContext | None = None
 
 
@@ -63,23 +64,23 @@ def _forget(path: Path) -> None:
             pass
 
 
-def _apply(
-    path: Path, upserts: list[SearchDocument], deletes: list[int], state: dict[str, Any] | None
-) -> int:
+def _with_index(path: Path, use: Callable[[SearchIndex], T]) -> T:
     try:
-        _index(path).apply(upserts, deletes, state)
+        return use(_index(path))
     except BaseException:
         _forget(path)  # whatever went wrong, the next call starts from a fresh open
         raise
+
+
+def _apply(
+    path: Path, upserts: list[SearchDocument], deletes: list[int], state: dict[str, Any] | None
+) -> int:
+    _with_index(path, lambda index: index.apply(upserts, deletes, state))
     return len(upserts) + len(deletes)
 
 
 def _compact(path: Path) -> bool:
-    try:
-        return _index(path).compact()
-    except BaseException:
-        _forget(path)
-        raise
+    return _with_index(path, SearchIndex.compact)
 
 
 def _ping() -> bool:

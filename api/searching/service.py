@@ -267,20 +267,21 @@ class SearchService:
                     batch = await sync.next_batch(session, state, self.gaps)
                     if batch is None:
                         return total
-                    await self._apply(index, batch)
+                    await self._write(
+                        index, "apply", batch.upserts, batch.deletes, batch.state.to_index()
+                    )
             finally:
                 lock.release()
             total += batch.rows
             if batch.rows < sync.BATCH:
                 return total
 
-    async def _apply(self, index: SearchIndex, batch: sync.Batch) -> None:
-        state = batch.state.to_index()
+    async def _write(self, index: SearchIndex, name: str, *args: Any) -> Any:
+        """`index.<name>(*args)` (apply or compact): in the writer child, or on a thread."""
         if self._writer is None:
-            await anyio.to_thread.run_sync(index.apply, batch.upserts, batch.deletes, state)
-            return
+            return await anyio.to_thread.run_sync(getattr(index, name), *args)
         try:
-            await asyncio.wrap_future(self._writer.apply(batch.upserts, batch.deletes, state))
+            return await asyncio.wrap_future(getattr(self._writer, name)(*args))
         finally:  # even after a failure: the child may have committed before it failed
             index.changed()
 
@@ -291,12 +292,7 @@ class SearchService:
         lock = SyncLock(self.dir)
         await lock.acquire_async()
         try:
-            if self._writer is not None:
-                merged = await asyncio.wrap_future(self._writer.compact())
-                index.changed()
-            else:
-                merged = await anyio.to_thread.run_sync(index.compact)
-            if merged:
+            if await self._write(index, "compact"):
                 log.debug("search index segments merged")
         finally:
             lock.release()
