@@ -14,15 +14,9 @@ async def get_visible_post(slug: SlugPath, session: SessionDep, viewer: Optional
     return await post_service.get_post(session, slug, viewer=viewer)
 
 
-async def get_visible_post_bare(slug: SlugPath, session: SessionDep, viewer: OptionalUser) -> Post:
-    return await post_service.get_post(session, slug, viewer=viewer, bare=True)
-
-
 async def get_editable_post(slug: SlugPath, session: SessionDep, editor: CurrentUser) -> Post:
     return await post_service.get_editable_post(session, slug, editor=editor)
 
 
 PostBySlug = Annotated[Post, Depends(get_visible_post)]
-#: The same post, without its bodies, author or tags loaded: for routes that need its id.
-PostRefBySlug = Annotated[Post, Depends(get_visible_post_bare)]
 EditablePost = Annotated[Post, Depends(get_editable_post)]

@@ -11,8 +11,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session as SyncSession
 from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from api.comments import service as comment_service
 from api.db import utcnow
@@ -74,7 +76,7 @@ async def get_post(
     `bare` loads neither the bodies nor the author and tags (they must not be read).
     """
     now = utcnow()
-    statement = select(Post).where(Post.slug == slug).options(*(_BARE if bare else _LOAD))
+    statement = _post_at(slug, bare)
     post = (await session.exec(statement.with_for_update() if lock else statement)).first()
     if post is None:
         redirect = await session.get(PostSlugRedirect, slug)
@@ -86,6 +88,21 @@ async def get_post(
     if not can_see(post, viewer, now):
         raise PostNotFound(f"No post with the slug '{slug}'.")
     return post
+
+
+def visible_post_id_sync(conn: sa.Connection, slug: str, *, viewer: User | None) -> int | None:
+    """The id of the post at `slug` if this viewer may see it, through a synchronous
+    connection (see `public_summaries_sync`); None otherwise, and the caller asks `get_post`,
+    which tells a renamed slug from a missing or hidden post."""
+    with SyncSession(bind=conn) as session:
+        post = session.exec(_post_at(slug, bare=True)).first()
+        if post is None or not can_see(post, viewer, utcnow()):
+            return None
+        return post.id
+
+
+def _post_at(slug: str, bare: bool) -> SelectOfScalar[Post]:
+    return select(Post).where(Post.slug == slug).options(*(_BARE if bare else _LOAD))
 
 
 async def get_editable_post(session: AsyncSession, slug: str, *, editor: User) -> Post:

@@ -16,7 +16,7 @@ from api.caching import SummaryCache
 from api.db import SessionDep, utcnow
 from api.pagination import page_count
 from api.posts import service as post_service
-from api.posts.dependencies import PostRefBySlug
+from api.posts.dependencies import SlugPath
 from api.posts.schemas import PostSummary
 from api.searching.filters import QText, SearchFiltersDep
 from api.searching.schemas import (
@@ -33,6 +33,8 @@ from api.searching.schemas import (
 )
 from api.searching.service import SearchService
 from api.text.slugs import slugify
+from api.users.dependencies import OptionalUser
+from api.users.models import User
 from search import RelatedHit, SearchIndex, SearchPage
 
 router = APIRouter(tags=["search"])
@@ -92,6 +94,16 @@ async def _public_posts(
         read = await post_service.public_summaries(session, missing)
     _remember(state, tag, missing, read)
     return found | read
+
+
+def _visible_post_id_here(state: Any, slug: str, viewer: User | None) -> int | None:
+    """`get_post` on the calling thread through the synchronous SQLite reader, for a post this
+    viewer may see; None where there is no reader or no such post (ask `get_post`)."""
+    reader: sa.Engine | None = getattr(state, "sync_reader", None)
+    if reader is None:
+        return None
+    with reader.connect() as conn:
+        return post_service.visible_post_id_sync(conn, slug, viewer=viewer)
 
 
 def _public_posts_here(state: Any, ids: Sequence[int]) -> dict[int, PostSummary] | None:
@@ -180,17 +192,16 @@ async def _related_posts(
 async def related(
     request: Request,
     session: SessionDep,
-    post: PostRefBySlug,
+    slug: SlugPath,
+    viewer: OptionalUser,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> Response:
     """Published posts most like this one, each with the shared terms and tags that explain why."""
     service = _service(request)
-    assert post.id is not None
-    post_id, now = post.id, utcnow()
-
     state = request.app.state
+    now = utcnow()
 
-    def find(index: SearchIndex) -> tuple[list[RelatedHit], dict[int, PostSummary] | None]:
+    def find(index: SearchIndex, post_id: int) -> tuple[list[RelatedHit], dict[int, PostSummary] | None]:
         key = (index.version(), post_id, limit)
         hits = service.related_cache.get(key)
         if hits is None:
@@ -198,7 +209,19 @@ async def related(
             service.related_cache.put(key, hits)
         return hits, _public_posts_here(state, [h.post_id for h in hits])
 
-    hits, posts = await service.read(find)
+    def find_by_slug(index: SearchIndex) -> tuple[list[RelatedHit], dict[int, PostSummary] | None] | None:
+        # SQLite: the post itself is looked up on the search thread too (an aiosqlite lookup
+        # on the event loop was a third of this request); None sends the request the long way.
+        post_id = _visible_post_id_here(state, slug, viewer)
+        return None if post_id is None else find(index, post_id)
+
+    found = await service.read(find_by_slug)
+    if found is None:
+        post = await post_service.get_post(session, slug, viewer=viewer, bare=True)
+        assert post.id is not None
+        post_id = post.id
+        found = await service.read(lambda index: find(index, post_id))
+    hits, posts = found
     return await _related_posts(request, session, hits, posts)
 
 

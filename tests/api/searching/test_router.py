@@ -352,6 +352,61 @@ async def test_sqlite_hit_summaries_are_read_on_the_search_thread(
     assert calls == (["sync", "sync"] if backend == "sqlite" else ["async", "async"])
 
 
+async def test_sqlite_related_finds_its_post_on_the_search_thread(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The post behind /posts/{slug}/related is looked up on the search thread through the
+    synchronous SQLite reader, never through aiosqlite; on PostgreSQL, and for a slug the
+    reader does not show, through get_post, which answers a renamed slug with 301 and an
+    unknown or hidden one with 404."""
+    ann = await make_user(session)
+    first = await make_post(session, author=ann, title="Kayak routes", tags=["water"])
+    await make_post(session, author=ann, title="Kayak repairs", tags=["water"])
+    draft = await make_post(session, author=ann, title="Kayak drafts", status=PostStatus.draft)
+    await synced(app)
+    calls: list[str] = []
+    real_async, real_sync = post_service.get_post, post_service.visible_post_id_sync
+
+    async def spy_async(*args: object, **kwargs: object) -> object:
+        calls.append("async")
+        return await real_async(*args, **kwargs)  # type: ignore[arg-type]
+
+    def spy_sync(*args: object, **kwargs: object) -> object:
+        found = real_sync(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(f"sync {found}")
+        return found
+
+    monkeypatch.setattr(post_service, "get_post", spy_async)
+    monkeypatch.setattr(post_service, "visible_post_id_sync", spy_sync)
+    sqlite = backend == "sqlite"
+    related = (await client.get(f"/api/v1/posts/{first.slug}/related")).json()
+    assert [r["post"]["title"] for r in related] == ["Kayak repairs"]
+    assert calls == ([f"sync {first.id}"] if sqlite else ["async"])
+
+    calls.clear()
+    r = await client.get(f"/api/v1/posts/{draft.slug}/related", headers=auth(ann))
+    assert r.status_code == 200 and r.json() == []
+    assert calls == ([f"sync {draft.id}"] if sqlite else ["async"])
+
+    for slug, status in ((draft.slug, 404), ("no-such-post", 404)):
+        calls.clear()
+        r = await client.get(f"/api/v1/posts/{slug}/related")
+        assert r.status_code == status and r.headers["content-type"] == "application/problem+json"
+        assert calls == (["sync None", "async"] if sqlite else ["async"])
+
+    r = await client.patch(f"/api/v1/posts/{first.slug}", json={"slug": "kayak-trips"},
+                           headers=auth(ann))
+    assert r.status_code == 200
+    calls.clear()
+    r = await client.get(f"/api/v1/posts/{first.slug}/related")
+    assert r.status_code == 301
+    assert r.headers["Location"] == "/api/v1/posts/kayak-trips/related"
+    assert calls == (["sync None", "async"] if sqlite else ["async"])
+    related = (await client.get("/api/v1/posts/kayak-trips/related")).json()
+    assert [r["post"]["title"] for r in related] == ["Kayak repairs"]
+
+
 async def test_related_posts_of_a_draft_only_for_those_who_may_see_it(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
