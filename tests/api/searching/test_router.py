@@ -447,8 +447,11 @@ async def test_related_cache_is_per_index(
     related posts cached for one must never be served by the other."""
     if backend != "sqlite":
         pytest.skip("needs a second database; the SQLite run covers the cache")
+    # One post at a time, each applied before the next: one index commit per post in both
+    # apps, whether or not the background indexer gets there first, so the versions match.
     ann = await make_user(session)
     await make_post(session, author=ann, title="Kayak routes", content="Paddling the coast.")
+    await synced(app)
     await make_post(session, author=ann, title="Kayak repairs", content="Paddling gear fixes.")
     await synced(app)
     first = (await client.get("/api/v1/posts/kayak-routes/related")).json()
@@ -463,8 +466,9 @@ async def test_related_cache_is_per_index(
         async with second.state.make_write_session() as s2:
             bob = await make_user(s2, username="bob")
             await make_post(s2, author=bob, title="Kayak routes", content="Sourdough baking.")
+            await second.state.search.sync_now()
             await make_post(s2, author=bob, title="Bread", content="Sourdough baking at home.")
-        await second.state.search.sync_now()
+            await second.state.search.sync_now()
         assert second.state.search.index.version() == app.state.search.index.version()
         transport = httpx.ASGITransport(app=second)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c2:
