@@ -242,7 +242,6 @@ class SearchIndex:
         return related_hits(
             searcher,
             info,
-            self._builder.analyzer,
             stored.get("title", ""),
             stored.get("content", ""),
             tags,
@@ -264,7 +263,6 @@ class SearchIndex:
             lambda searcher, info: related_hits(
                 searcher,
                 info,
-                self._builder.analyzer,
                 title,
                 content,
                 list(tags),

@@ -13,7 +13,6 @@ terms; tag postings (thousands of posts each) are read only when the text has no
 from collections.abc import Sequence
 from heapq import nlargest
 
-from whoosh.analysis.analyzers import Analyzer
 from whoosh.classify import Bo1Model
 from whoosh.lang.snowball.english import EnglishStemmer
 from whoosh.query.terms import Term
@@ -21,7 +20,6 @@ from whoosh.searching import Searcher
 
 from search.docinfo import DocInfo
 from search.documents import RelatedHit
-from search.highlight import find_matches
 from search.scoring import SegmentCache, TermAtATime, best_scored
 
 stem = EnglishStemmer().stem
@@ -53,31 +51,53 @@ _FUNCTION_WORDS = (
 _STEMMED_FUNCTION_WORDS = frozenset(stem(w) for w in _FUNCTION_WORDS) | frozenset(_FUNCTION_WORDS)
 
 
-def key_terms(searcher: Searcher, title: str, content: str) -> list[tuple[str, float]]:
-    """(stemmed term, weight): the terms that best tell this text apart from the collection."""
-    body = bo1_terms(searcher, "content", f"{title}\n{content[:MAX_TEXT_CHARS]}", KEY_TERMS)
+def key_terms(searcher: Searcher, title: str, content: str) -> tuple[
+    list[tuple[str, float]], dict[str, str]
+]:
+    """(stemmed term, weight): the terms that best tell this text apart from the collection;
+    and for each, the first word of the text with that stem, so reasons read as words."""
+    text = f"{title}\n{content[:MAX_TEXT_CHARS]}"
+    spans: dict[str, tuple[int, int]] = {}
+    body = bo1_terms(searcher, "content", text, KEY_TERMS, spans)
     heading = bo1_terms(searcher, "title", title, TITLE_TERMS) if title else []
     weights: dict[str, float] = {}
     for term, weight in [*body, *heading]:
         if term not in _STEMMED_FUNCTION_WORDS:
             weights[term] = max(weights.get(term, 0.0), weight)
-    return sorted(weights.items(), key=lambda kv: -kv[1])
+    terms = sorted(weights.items(), key=lambda kv: -kv[1])
+    # The title starts the text, so its terms have spans too.
+    names = {t: text[spans[t][0] : spans[t][1]].lower() for t, _ in terms if t in spans}
+    return terms, names
 
 
-def bo1_terms(searcher: Searcher, fieldname: str, text: str, number: int) -> list[tuple[str, float]]:
+def bo1_terms(
+    searcher: Searcher, fieldname: str, text: str, number: int,
+    spans: dict[str, tuple[int, int]] | None = None,
+) -> list[tuple[str, float]]:
     """The `number` terms of `text` that best tell it apart from the collection, by Whoosh's
     Bo1 model, normalised: what `searcher.key_terms_from_text(fieldname, text, number)` returns
     (tests/search/test_suggest_related.py compares them), at about half the cost. Whoosh
     indexes the text for it (positions encoded for every word), asks for each word whether
     the index has it and only then for its frequency, converting each word to bytes and back;
     here the words are counted straight from the analyser and their collection frequencies
-    come from the searcher's memo (search/terms.py), 0 for a word the index lacks."""
+    come from the searcher's memo (search/terms.py), 0 for a word the index lacks.
+
+    `spans`, when given, gets the character span of each term's first word in `text` (the
+    same pass: a second one, to name the reasons, was a tenth of a related-posts request)."""
     field = searcher.schema[fieldname]
     weights: dict[str, float] = {}
     get = weights.get
-    for token in field.analyzer(text, positions=True, boosts=True, mode="index"):
-        if not token.stopped:
-            weights[token.text] = get(token.text, 0.0) + token.boost
+    if spans is None:
+        for token in field.analyzer(text, positions=True, boosts=True, mode="index"):
+            if not token.stopped:
+                weights[token.text] = get(token.text, 0.0) + token.boost
+    else:
+        for token in field.analyzer(text, positions=True, boosts=True, chars=True, mode="index"):
+            if not token.stopped:
+                word = token.text
+                if word not in weights:
+                    spans[word] = (token.startchar, token.endchar)
+                weights[word] = get(word, 0.0) + token.boost
     if not weights:
         return []
     boost = field.format.field_boost
@@ -122,7 +142,6 @@ def _accumulate(
 def related_hits(
     searcher: Searcher,
     info: DocInfo,
-    analyzer: Analyzer,
     title: str,
     content: str,
     tags: Sequence[str],
@@ -132,7 +151,7 @@ def related_hits(
 ) -> list[RelatedHit]:
     segments = segments if segments is not None else SegmentCache()
     fast = TermAtATime(searcher, segments)
-    terms = key_terms(searcher, title, content)
+    terms, names = key_terms(searcher, title, content)
     if not terms and not tags:
         return []
     reader = searcher.reader()
@@ -157,7 +176,6 @@ def related_hits(
             # Same score as a Term("tags", t, boost=TAG_BOOST) clause would add.
             scores = _add_tag_scores(info, _tag_scores(searcher, tagset), scores, limit)
     best = [(d, scores[d]) for d in best_scored(scores, limit)]
-    names = _surface_names(analyzer, f"{title}\n{content[:MAX_TEXT_CHARS]}", {t for t, _ in terms})
     order = {t: i for i, (t, _) in enumerate(terms)}
     hits = []
     for docnum, score in best:
@@ -214,14 +232,3 @@ def _tag_scores(searcher: Searcher, tags: set[str]) -> dict[str, float]:
             if m.is_active():
                 out[t] = float(m.score())
     return out
-
-
-def _surface_names(analyzer: Analyzer, text: str, stems: set[str]) -> dict[str, str]:
-    """stem -> the first word in `text` with that stem, so reasons read as words."""
-    names: dict[str, str] = {}
-    for match in find_matches(text, stems, analyzer):
-        if match.term not in names:
-            names[match.term] = text[match.start : match.end].lower()
-            if len(names) == len(stems):
-                break
-    return names

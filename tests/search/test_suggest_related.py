@@ -54,6 +54,24 @@ class TestRelated:
         assert len(index.related(1, limit=3, now=NOW)) == 3
         assert index.search(SearchQuery(q="tip", now=NOW)).total == 10
 
+    def test_reasons_read_as_the_posts_own_words(self) -> None:
+        """Shared terms are named by the first word of the post with that stem, lowercased
+        (not by the stem), whether it comes from the title or the body."""
+        ix = SearchIndex.open(None)
+        ix.apply(
+            [
+                make_doc(1, "Massages for Runners", "Sore calves? Weekly massaging helps a runner."),
+                make_doc(2, "Runner's massage", "A massage after running, and stretching."),
+                make_doc(3, "Baking bread", "Flour, water and salt after a long rise."),
+            ],
+            [],
+        )
+        related = ix.related(1, now=NOW)
+        ix.close()
+        assert related[0].post_id == 2
+        assert {"massages", "runners"} <= set(related[0].terms)
+        assert not {"massag", "runner", "massaging"} & set(related[0].terms)
+
     def test_function_words_never_explain_a_match(self) -> None:
         """Seen in the demo: "after", "does", "actually" offered as reasons in a small blog."""
         ix = SearchIndex.open(None)
