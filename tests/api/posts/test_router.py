@@ -250,6 +250,10 @@ class TestTagsAndAuthors:
         await make_post(session, author=ann, tags=["Travel", "Pets"])
         await make_post(session, author=ann, tags=["Travel"])
         await make_post(session, author=ann, tags=["Secret"], status=PostStatus.draft)
+        # hidden posts that share a public tag are not counted either
+        await make_post(session, author=ann, tags=["Travel", "Pets"], status=PostStatus.draft)
+        await make_post(session, author=ann, tags=["Travel", "Later"], status=PostStatus.scheduled,
+                        published_at=utcnow() + timedelta(days=1))
         r = await client.get("/api/v1/tags")
         assert r.json() == [{"name": "Travel", "slug": "travel", "post_count": 2},
                             {"name": "Pets", "slug": "pets", "post_count": 1}]
