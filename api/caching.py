@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -28,6 +29,7 @@ from api.posts.models import Post, PostStatus, SearchChange
 from api.posts.schemas import PostSummary
 
 log = logging.getLogger("inkwell.cache")
+T = TypeVar("T")
 
 # Anonymous reads of these are cached. Search and related posts depend on the index too,
 # and author pages on profiles, so they are left out.
@@ -171,6 +173,35 @@ class PublicCacheMiddleware:
 
 
 
+def validity_tag(versions: ContentVersion) -> tuple[Version, int] | None:
+    """What data read from the database from now on is valid for: the content version and this
+    worker's write count (None while the version is unknown or due to change: do not cache)."""
+    version = versions.usable()
+    return None if version is None else (version, versions.local_writes)
+
+
+class VersionedValue(Generic[T]):
+    """One value built from the database, reused while nothing it could depend on has changed
+    (see SummaryCache): the sitemap's URLs, which every page of a split sitemap needs and whose
+    pages are too large for the response cache."""
+
+    def __init__(self, versions: ContentVersion) -> None:
+        self.versions = versions
+        self._held: tuple[tuple[Version, int], T] | None = None
+
+    def tag(self) -> tuple[Version, int] | None:
+        return validity_tag(self.versions)
+
+    def get(self) -> T | None:
+        held, tag = self._held, self.tag()
+        return held[1] if held is not None and tag is not None and held[0] == tag else None
+
+    def put(self, tag: tuple[Version, int] | None, value: T) -> None:
+        """Keep `value`, read from the database under `tag`, if that is still current."""
+        if tag is not None and tag == self.tag():
+            self._held = (tag, value)
+
+
 class SummaryCache:
     """Post summaries by id, for search hits and related posts, valid for one content version.
 
@@ -191,8 +222,7 @@ class SummaryCache:
 
     def tag(self) -> tuple[Version, int] | None:
         """The validity tag of data read from the database from now on (None: do not cache)."""
-        version = self.versions.usable()
-        return None if version is None else (version, self.versions.local_writes)
+        return validity_tag(self.versions)
 
     def get(self, ids: Sequence[int]) -> tuple[dict[int, PostSummary], list[int]]:
         """(cached public summaries, ids to read from the database)."""

@@ -11,11 +11,17 @@ Every feed comes as RSS 2.0 (`feed.xml`), Atom (`atom.xml`) and JSON Feed 1.1 (`
     /sitemaps/{n}.xml                pages when there are too many URLs for one file
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.caching import VersionedValue
 from api.db import SessionDep, utcnow
 from api.errors import NotFound, Problem
 from api.feeds import service as feed_service
@@ -178,20 +184,70 @@ for _scope, _prefix, _load, _summary, _errors in _FEEDS:
         )
 
 
+@dataclass
+class BuiltSitemap:
+    """The sitemap's URLs split into pages, with each page's newest `lastmod`, and the
+    documents rendered so far (0: `/sitemap.xml`; n: `/sitemaps/n.xml`)."""
+
+    urls: list[sitemap.SitemapUrl]
+    pages: list[Sequence[sitemap.SitemapUrl]]
+    newest: list[datetime | None]
+    bodies: dict[int, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, urls: list[sitemap.SitemapUrl]) -> "BuiltSitemap":
+        pages = sitemap.split_sitemap(urls)
+        return cls(urls, pages, [sitemap.newest(page) for page in pages])
+
+    async def body(self, n: int, render: Callable[[], bytes]) -> bytes:
+        """Document `n`, rendered once, on a worker thread (100,000 URLs: half a second)."""
+        found = self.bodies.get(n)
+        if found is None:
+            found = self.bodies[n] = await anyio.to_thread.run_sync(render)
+        return found
+
+
+async def _sitemap(request: Request, session: AsyncSession) -> BuiltSitemap:
+    """The sitemap, built once per content version and shared by its index and pages (a page
+    of 50,000 URLs is too large for the response cache). On SQLite it is read and built on a
+    worker thread through the synchronous reader, off the event loop."""
+    state = request.app.state
+    held: VersionedValue[BuiltSitemap] | None = getattr(state, "sitemap", None)
+    if held is not None and (found := held.get()) is not None:
+        return found
+    tag = held.tag() if held is not None else None
+    links = _links(request)
+    reader: sa.Engine | None = getattr(state, "sync_reader", None)
+    if reader is None:
+        built = BuiltSitemap.of(await feed_service.sitemap_urls(session, links))
+    else:
+
+        def build() -> BuiltSitemap:
+            assert reader is not None
+            with reader.connect() as conn:
+                return BuiltSitemap.of(feed_service.sitemap_urls_sync(conn, links))
+
+        built = await anyio.to_thread.run_sync(build)
+    if held is not None:
+        held.put(tag, built)
+    return built
+
+
 @router.get("/sitemap.xml", response_class=Response, responses=_responses(XML))
 async def get_sitemap(request: Request, session: SessionDep) -> Response:
     """Public posts, tags and authors with `lastmod`; an index of pages past 50,000 URLs."""
-    urls = await feed_service.sitemap_urls(session, _links(request))
-    pages = sitemap.split_sitemap(urls)
-    if len(pages) == 1:
-        return document_response(request, sitemap.render_urlset(urls), XML, sitemap.newest(urls))
+    built = await _sitemap(request, session)
+    newest = max((d for d in built.newest if d is not None), default=None)
+    if len(built.pages) == 1:
+        body = await built.body(0, lambda: sitemap.render_urlset(built.urls))
+        return document_response(request, body, XML, newest)
     links = _links(request)
     entries = [
-        sitemap.SitemapUrl(links.absolute(f"sitemaps/{n}.xml"), sitemap.newest(page))
-        for n, page in enumerate(pages, start=1)
+        sitemap.SitemapUrl(links.absolute(f"sitemaps/{n}.xml"), built.newest[n - 1])
+        for n in range(1, len(built.pages) + 1)
     ]
-    body = sitemap.render_sitemap_index(entries)
-    return document_response(request, body, XML, sitemap.newest(urls))
+    body = await built.body(0, lambda: sitemap.render_sitemap_index(entries))
+    return document_response(request, body, XML, newest)
 
 
 @router.get(
@@ -201,9 +257,9 @@ async def get_sitemap(request: Request, session: SessionDep) -> Response:
 )
 async def get_sitemap_page(request: Request, session: SessionDep, page: int) -> Response:
     """One page of a sitemap split by `/sitemap.xml`."""
-    urls = await feed_service.sitemap_urls(session, _links(request))
-    pages = sitemap.split_sitemap(urls)
-    if not 1 <= page <= len(pages):
-        raise NotFound(f"The sitemap has {len(pages)} page(s).")
-    chosen = pages[page - 1]
-    return document_response(request, sitemap.render_urlset(chosen), XML, sitemap.newest(chosen))
+    built = await _sitemap(request, session)
+    if not 1 <= page <= len(built.pages):
+        raise NotFound(f"The sitemap has {len(built.pages)} page(s).")
+    chosen = built.pages[page - 1]
+    body = await built.body(page, lambda: sitemap.render_urlset(chosen))
+    return document_response(request, body, XML, built.newest[page - 1])

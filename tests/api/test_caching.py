@@ -1,7 +1,9 @@
 """The anonymous response cache never serves what a write (on any worker) has changed."""
 
 import asyncio
+import threading
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api import caching
 from api.db import utcnow
+from api.feeds import service as feed_service
+from api.feeds import sitemap
 from api.posts import service as post_service
 from api.posts.indexing import record_change
 from api.posts.models import PostStatus
@@ -168,3 +172,40 @@ async def test_search_reuses_post_summaries_until_the_content_changes(
     while await hit_summaries(client, "zephyr"):
         assert asyncio.get_running_loop().time() < deadline, "unpublished post still served"
         await asyncio.sleep(settings.content_version_poll_seconds / 2)
+
+
+async def test_a_split_sitemap_is_built_once_per_version_off_the_event_loop(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The index and the pages of a split sitemap share one build per content version (a page
+    of 50,000 URLs is too large for the response cache, and each used to read every public
+    post again). On SQLite the build runs on a worker thread through the synchronous reader,
+    on PostgreSQL through the request's session. A write makes the next request rebuild it."""
+    ann = await make_user(session, username="ann")
+    posts = [await make_post(session, author=ann, title=f"Post {n}") for n in range(4)]
+    await app.state.content_version.refresh()
+    monkeypatch.setattr(sitemap, "URLS_PER_SITEMAP", 3)
+    builds: list[bool] = []  # whether each build ran on the event loop's thread
+    real = feed_service.sitemap_urls_sync
+
+    def spy(*args: Any) -> Any:
+        builds.append(threading.current_thread() is threading.main_thread())
+        return real(*args)
+
+    monkeypatch.setattr(feed_service, "sitemap_urls_sync", spy)
+    index = await client.get("/sitemap.xml")
+    assert index.status_code == 200 and b"<sitemapindex" in index.content
+    pages = [await client.get(f"/sitemaps/{n}.xml") for n in (1, 2)]
+    assert all(r.status_code == 200 for r in pages)
+    assert sum(r.content.count(b"<url>") for r in pages) == 6  # home, ann, four posts
+    assert builds == [backend != "sqlite"]
+
+    r = await client.patch(f"/api/v1/posts/{posts[0].slug}", json={"slug": "renamed"},
+                           headers=auth(ann))
+    assert r.status_code == 200
+    # Until the version poll has seen the write, nothing read is kept.
+    await app.state.content_version.refresh()
+    pages = [await client.get(f"/sitemaps/{n}.xml") for n in (1, 2)]
+    assert b"/posts/renamed<" in b"".join(r.content for r in pages)
+    assert len(builds) == 2
