@@ -537,6 +537,8 @@ average during each latency run is given):
 | 12 | + phrases term at a time, tag boosts only where they can matter (the table above; half an hour after run 11) | 2.0 | 21.8 / 74 ms | 18.1 ms | 21.9 ms | 510 / 1486 ms | 183 | 258 s | 487 MB |
 | 13 | + summaries read on the search thread through a synchronous SQLite connection, index writes in a child process (2026-12-02) | 1.6 | 15.4 / 48 ms | 21.1 ms | 25.3 ms | 274 / 714 ms | 197 | 263 s | 483 MB |
 | 14 | + Bo1 key terms without Whoosh's detours, small segments' term dictionaries read whole (40 minutes after run 13, on a slower machine: see below) | 1.9 | 18.2 / 63 ms | 27.1 ms | 27.9 ms | 297 / 817 ms | 142 | 319 s | 485 MB |
+| 15 | run 14's code, 1.5 hours later on a fast machine | 2.0 | 12.4 / 44 ms | 14.0 ms | 18.5 ms | 167 / 430 ms | 377 | 157 s | 484 MB |
+| 16 | + related posts' own post looked up on the search thread, the fused text analyser, reasons named by the key-term pass (50 minutes after run 15) | 2.0 | 15.6 / 46 ms | 22.5 ms | 15.4 ms | 216 / 446 ms | 197 | 186 s | 483 MB |
 
 Runs 9 and 10 are not comparable with run 8: the machine was slower that day. The same code as run 8
 reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
@@ -721,28 +723,74 @@ alternating, since single runs on this machine still vary by a third from hour t
   process (the tests) could be served each other's related posts. It now belongs to each
   search service; a test runs two apps side by side.
 
-Not met, and why (as of run 14):
-- **Search p50 at 100,000 posts** (15-18 ms over HTTP; 10 ms target): the HTTP path's
-  database round trips are gone (summaries on the search thread); py-spy over the latency run
-  puts 61% of the worker's busy time on the search thread (the library) and 16% on the event loop. What is left is
-  the library itself: term-at-a-time scoring adds each posting into a dict in Python (~0.1 us
-  a posting), and 2-3 word ORs and `word*` prefixes touch tens of thousands of postings.
-- **Search p95** (48 ms in run 13, 63 ms in run 14): prefixes over common stems and phrases of
-  common words; met or not depending on the hour.
-- **Suggest p95** (21-27 ms; met in runs 7, 8, 11 and 12 at 16-18 ms): two-letter prefixes
-  score thousands of titles; it moves with the machine's speed more than with the code.
-- **Related p50** (25-28 ms over HTTP, 10-13 ms in the library): the key terms of a post met
-  for the first time still need one Whoosh lookup per new word and large segment, and scoring
-  reads the rare terms' posting blocks. Storing each post's key terms when it is indexed
-  would skip the first part; it costs a schema change and indexing time.
-- **Reindex** (263-319 s wall, 469-592 s CPU for the same code on the same posts): Whoosh's
-  posting writer is pure Python and CPU-bound on 2 cores; a profile of a 5,000-post build
-  puts 44% in writing postings (Whoosh's blocks, pickled and zlib-compressed, plus our
-  arrays) and 34% in analysis (tokenising, stop words, stemming).
-- **Throughput** (142-197 req/s against 263): one worker under one GIL; about half a request
-  is the search and a quarter the HTTP stack.
-- Freshness p99 is now met (714-817 ms in runs 13-14, 576-769 ms in the A/B above); before
-  run 13 it was 1.3-1.6 s."""
+Runs 15 and 16 (2026-12-02, evening). Run 15 is run 14's code, an hour and a half later, on
+a machine that happened to be fast: the same reindex took 290 s of CPU (run 14: 592 s), and
+five targets were met at once (reindex 157 s, search p95, suggest p95, freshness, throughput
+377 req/s). Run 16, 50 minutes later with the changes below, was slower in what those
+changes do not touch (reindex 341 s of CPU; single-word search p50 9.3 -> 13.4 ms) and
+faster in related posts (p50 18.5 -> 15.4 ms). The same code on one kept folder measured
+search p50 9.8 ms and, 25 minutes later, 14.1 ms. The codes before and after the changes,
+alternating on two folders of the same 100,000 posts (each index built by its own code),
+`--latency-only`, one line per run in the order they ran:
+
+| run, in order | code | search p50 / p95 | suggest p95 | related p50 |
+| --- | --- | ---: | ---: | ---: |
+| 1 | after | 12.7 / 40.8 ms | 14.1 ms | 14.0 ms |
+| 2 | before | 11.2 / 40.0 ms | 13.5 ms | 14.2 ms |
+| 3 | after | 13.1 / 47.4 ms | 17.7 ms | 13.9 ms |
+| 4 | before | 12.7 / 38.9 ms | 13.8 ms | 16.1 ms |
+
+Search and suggest did not change beyond the noise (their paths did not change, apart from
+analysing the query). An earlier round of this comparison, in which the folder of the new
+code still held three one-post segments left by other benchmarks' writes (not yet merged
+by idle compaction), gave related p50 14.3-18.1 ms against 13.9-16.8 ms: every segment costs
+each related clause another lookup, which is why compaction matters here.
+
+What each change did, measured in the process or as stated:
+
+- **Related posts' own post on the search thread** (SQLite): `/posts/{slug}/related` looked
+  its post up through an aiosqlite session on the event loop before the related search; now
+  the search thread reads one row of three columns (id, author, public now) through the
+  synchronous reader, and a slug it does not find (renamed, hidden, missing) goes the old way,
+  which answers 301 or 404. 0.3 ms against 1.8-2.8 ms a lookup (300 slugs, three rounds, one
+  process); the event loop no longer takes part.
+- **One-loop text analyser** (`search.fields.TextAnalyzer`): the tokenizer, lowercase, accent
+  folding, stop-word and stemming filters were five generators, each setting attributes on
+  every token; one loop that remembers each distinct word's outcome gives the same tokens (a
+  test compares them for every kind of call) at about three times the speed: 634,000 tokens
+  of 3,000 corpus posts in 0.71-0.85 s against 2.47-2.90 s. Related posts in the library,
+  CPU per request at 100,000 posts, five runs each alternating: median 7.8 -> 6.9 ms. A
+  rebuild did not move (100,000 posts: 220 s wall, 390 s CPU before; 223 s, 389 s after):
+  in a 3,000-post profile analysis is 18% of the build, most of it stemming words met for
+  the first time, and Whoosh's posting writer about half. A bigger memory of stemmed words
+  would not pay: the corpus has 308,000 distinct words, and a memory that held them all
+  would save 165,000 stems per rebuild process, about 1% of its CPU.
+- **Reasons named by the key-term pass**: related posts named each shared term by scanning
+  the post's text again with a regular expression built for its stems, which Python's
+  pattern cache never had (every post's stems differ): `re.compile` alone was 6% of a
+  related request. The key-term pass now records each stem's first word.
+- **Looked at and left**: garbage collection (`gc.freeze()` after start, a first-generation
+  threshold of 20,000): 16.8-17.4 against 17.8-21.2 ms of CPU per search over HTTP, within
+  the noise. What a search request costs the worker beyond the library: 1.0-1.2 ms of CPU
+  for the cheapest request (a suggest that finds nothing), 1.1-3 ms for the ten summaries
+  when the summary cache misses (cold database pages take the longer time), and the rest is
+  the library, whose first run of each query in a fresh worker costs more than later ones
+  (single words 3.3 ms cold, 1.1-1.4 ms warm, at 100,000 posts).
+
+Not met, and why (as of run 16):
+- **Search p50 at 100,000 posts** (12.4 ms in run 15, 15.6 ms in run 16; 9.8-14.1 ms for the
+  same code on one folder within half an hour; 10 ms target): what is left is the library
+  (term-at-a-time scoring adds each posting into a dict in Python, ~0.1 us a posting, and
+  2-3 word ORs and `word*` prefixes touch tens of thousands of postings), the summaries of
+  hits the summary cache does not hold, and about a millisecond of HTTP.
+- **Related p50** (18.5 / 15.4 ms; 4.7-7 ms in the library): the rest is HTTP, the
+  summaries, and on slow hours the library's Whoosh lookups for words met for the first time.
+- **Suggest p95** (14.0 ms in run 15, met; 22.5 ms in run 16): two-letter prefixes score
+  thousands of titles; it moves with the machine's speed more than with the code.
+- **Reindex** (157 s in run 15, met; 186 s in run 16; 290-341 s of CPU): Whoosh's posting
+  writer is pure Python and CPU-bound on 2 cores.
+- **Throughput** (377 req/s in run 15, met; 197 in run 16): one worker under one GIL.
+- Met in both runs: search p95 (44, 46 ms) and freshness p99 (430, 446 ms)."""
 
 
 if __name__ == "__main__":
