@@ -1,5 +1,6 @@
 """The FastAPI application: routers, problem handlers, middleware and the lifespan."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        collector = gc.get_threshold()
+        if settings.gc_threshold:
+            gc.set_threshold(settings.gc_threshold, *collector[1:])
+        try:
+            async with _serving(app):
+                yield
+        finally:
+            gc.set_threshold(*collector)
+
+    @asynccontextmanager
+    async def _serving(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.make_session = make_sessionmaker(engine)

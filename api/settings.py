@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # search load a POST took 392 ms (p50) and a new post became searchable in 754 / 1664 ms
     # (p50 / p99), so one thread is the default (docs/benchmarks.md).
     search_threads: int = Field(default=1, ge=0, le=16)
+    # First-generation threshold of Python's cyclic garbage collector in each worker (0 keeps
+    # Python's 700). The index's per-document tables are a million list entries, which every
+    # full collection walks: at 100,000 posts one took 110-180 ms and came every ~150 searches;
+    # at 50,000 the collector's time over 200 searches fell from ~200 to ~65 ms and the full
+    # collections left the measured runs (docs/benchmarks.md).
+    gc_threshold: int = Field(default=50_000, ge=0, le=10_000_000)
 
     # Search index sync.
     # The indexer's writes (Whoosh commits, pure Python) run in a child process with its own

@@ -769,13 +769,26 @@ What each change did, measured in the process or as stated:
   the post's text again with a regular expression built for its stems, which Python's
   pattern cache never had (every post's stems differ): `re.compile` alone was 6% of a
   related request. The key-term pass now records each stem's first word.
-- **Looked at and left**: garbage collection (`gc.freeze()` after start, a first-generation
-  threshold of 20,000): 16.8-17.4 against 17.8-21.2 ms of CPU per search over HTTP, within
-  the noise. What a search request costs the worker beyond the library: 1.0-1.2 ms of CPU
-  for the cheapest request (a suggest that finds nothing), 1.1-3 ms for the ten summaries
-  when the summary cache misses (cold database pages take the longer time), and the rest is
-  the library, whose first run of each query in a fresh worker costs more than later ones
-  (single words 3.3 ms cold, 1.1-1.4 ms warm, at 100,000 posts).
+- **Fewer garbage collections** (`INKWELL_GC_THRESHOLD`, default 50,000 instead of Python's
+  700; after run 16). Latency comparisons of collector settings were within the noise, so the
+  collector's own time was measured in the worker (`gc.callbacks`), over the 200 searches and
+  then 100 related posts of the latency run at 100,000 posts, twice each: with Python's
+  thresholds 216 young collections, 19 middle and 1 full per 200 searches, 175-205 ms in all,
+  of which the full one took 110-150 ms; 100 related posts another 165-210 ms, again mostly
+  one full collection of 144-184 ms. At 50,000: 2 young collections, 64-70 ms, and 10-12 ms
+  for the related posts. A full collection walks every list entry of the index's per-document
+  and per-segment tables (`DocInfo`, `SegmentInfo`: about a million at 100,000 posts) and the
+  cached stored documents; with the default thresholds one came about every 150 requests and
+  held that request up by 110-180 ms. They still happen, about seventy times less often.
+  Median latencies in those runs: search 12.3, 11.1 ms (default) and 10.3, 12.3 ms; related
+  11.0, 14.8 ms and 10.3, 12.6 ms, so the gain shows in the slow tail and in CPU, not
+  reliably in the median. `gc.freeze()` after start was left out: it would keep for good any
+  cyclic garbage alive at that moment, for little more.
+- **Also looked at and left**: what a search request costs the worker beyond the library:
+  1.0-1.2 ms of CPU for the cheapest request (a suggest that finds nothing), 1.1-3 ms for
+  the ten summaries when the summary cache misses (cold database pages take the longer
+  time), and the rest is the library, whose first run of each query in a fresh worker costs
+  more than later ones (single words 3.3 ms cold, 1.1-1.4 ms warm, at 100,000 posts).
 
 Not met, and why (as of run 16):
 - **Search p50 at 100,000 posts** (12.4 ms in run 15, 15.6 ms in run 16; 9.8-14.1 ms for the
