@@ -7,9 +7,9 @@ once and cached by segment id. A commit then only costs decoding its new, small 
 Visibility (published_at <= now), date ranges, facet counts and date sorting all work from
 these arrays instead of range queries or per-hit stored-field loads.
 
-Numbers are kept in `array`s, not lists, and each distinct author and tag set is one shared
-object: Python's cyclic garbage collector walks every entry of every list on each full
-collection, and with lists these tables were about a million entries at 100,000 posts (a
+Everything is kept in `array`s of numbers, authors and tag sets as ids into tables of the
+distinct values: Python's cyclic garbage collector walks every entry of every list on each
+full collection, and as lists these tables were about a million entries at 100,000 posts (a
 full collection took 110-180 ms in a worker); an array is one object to it, and a quarter of
 the memory.
 """
@@ -21,37 +21,75 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from search.writing import decode_facets
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class SegmentInfo:
     published: "array[int]"  # by local docnum
-    authors: list[str]
-    tags: list[tuple[str, ...]]
+    author_ids: "array[int]"  # by local docnum, into DocInfoCache's table of authors
+    tag_ids: "array[int]"  # by local docnum, into its table of tag sets
     by_time: "array[int]"  # local docnums in published order
     times: "array[int]"  # published values in that same order
     years: "array[int]"  # UTC year of publication, by local docnum (for the years facet)
 
 
-def _load_segment(reader: object) -> SegmentInfo:
+class Distinct(Generic[T]):
+    """Distinct values numbered in order of arrival; only ever appended to, so readers may
+    look ids up while a writer (holding DocInfoCache's lock) adds more."""
+
+    def __init__(self) -> None:
+        self.values: list[T] = []
+        self._ids: dict[T, int] = {}
+
+    def ids_of(self, items: list[T]) -> "array[int]":
+        ids = self._ids
+        for value in items:
+            if value not in ids:
+                ids[value] = len(self.values)
+                self.values.append(value)
+        return array("q", map(ids.__getitem__, items))
+
+
+class ByDoc(Generic[T]):
+    """`values[ids[docnum]]` by docnum, read like a list."""
+
+    __slots__ = ("ids", "values")
+
+    def __init__(self, ids: "array[int]", values: list[T]) -> None:
+        self.ids, self.values = ids, values
+
+    def __getitem__(self, docnum: int) -> T:
+        return self.values[self.ids[docnum]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _load_segment(
+    reader: object, authors: Distinct[str], tag_sets: Distinct[tuple[str, ...]],
+    lock: threading.Lock,
+) -> SegmentInfo:
     published = array("q", reader.column_reader("published"))  # type: ignore[attr-defined]
     if reader.has_column("facets"):  # type: ignore[attr-defined]
         pairs = [decode_facets(raw) for raw in reader.column_reader("facets")]  # type: ignore[attr-defined]
     else:
         pairs = [("", ())] * len(published)
     by_time = array("q", sorted(range(len(published)), key=published.__getitem__))
-    # one object per distinct author and tag set
-    same_author: dict[str, str] = {}
-    same_tags: dict[tuple[str, ...], tuple[str, ...]] = {}
+    with lock:
+        author_ids = authors.ids_of([a for a, _ in pairs])
+        tag_ids = tag_sets.ids_of([t for _, t in pairs])
     return SegmentInfo(
         published=published,
-        authors=[same_author.setdefault(a, a) for a, _ in pairs],
-        tags=[same_tags.setdefault(t, t) for _, t in pairs],
+        author_ids=author_ids,
+        tag_ids=tag_ids,
         by_time=by_time,
         times=array("q", (published[d] for d in by_time)),
         years=array("q", (_year(ts) for ts in published)),
@@ -68,19 +106,26 @@ def _year(ts: int) -> int:
 class DocInfo:
     """The per-document facts of one searcher, in global docnums."""
 
-    def __init__(self, segments: list[tuple[SegmentInfo, int]], deleted: set[int]) -> None:
+    def __init__(
+        self, segments: list[tuple[SegmentInfo, int]], deleted: set[int],
+        authors: Distinct[str], tag_sets: Distinct[tuple[str, ...]],
+    ) -> None:
         self.segments = segments
         #: deleted docnums: they never match queries, but the arrays above still hold them
         self.deleted = deleted
         self.published: array[int] = array("q")
-        self.authors: list[str] = []
-        self.tags: list[tuple[str, ...]] = []
+        self.author_ids: array[int] = array("q")
+        self.tag_ids: array[int] = array("q")
         self.years: array[int] = array("q")
         for info, _offset in segments:
             self.published.extend(info.published)
-            self.authors.extend(info.authors)
-            self.tags.extend(info.tags)
+            self.author_ids.extend(info.author_ids)
+            self.tag_ids.extend(info.tag_ids)
             self.years.extend(info.years)
+        #: the tables the ids point into (shared by every searcher of the index)
+        self.author_names, self.tag_sets = authors.values, tag_sets.values
+        self.authors = ByDoc(self.author_ids, self.author_names)
+        self.tags = ByDoc(self.tag_ids, self.tag_sets)
 
     def outside(self, low: int | None, high: int) -> set[int]:
         """Docnums published before `low` or after `high` (which includes the meta doc)."""
@@ -143,6 +188,8 @@ class DocInfoCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._segments: dict[str, SegmentInfo] = {}
+        self._authors: Distinct[str] = Distinct()
+        self._tag_sets: Distinct[tuple[str, ...]] = Distinct()
 
     def for_searcher(self, searcher: Searcher) -> DocInfo:
         leaves = searcher.reader().leaf_readers()
@@ -158,12 +205,12 @@ class DocInfoCache:
             with self._lock:
                 info = self._segments.get(segid)
             if info is None:
-                info = _load_segment(reader)
+                info = _load_segment(reader, self._authors, self._tag_sets, self._lock)
                 with self._lock:
                     self._segments[segid] = info
             result.append((info, offset))
         self._forget_except(seg.segment_id() for r, _ in leaves if (seg := r.segment()) is not None)
-        return DocInfo(result, deleted)
+        return DocInfo(result, deleted, self._authors, self._tag_sets)
 
     def _forget_except(self, live: Iterable[str]) -> None:
         keep = set(live)

@@ -320,8 +320,11 @@ def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Fa
         sample = list(islice(docs, 0, None, step))
     scale = total / len(sample) if sample else 1.0
     # Counted in C: a Counter over one flat iterable each, not an update per document.
-    tags: Counter[str] = Counter(chain.from_iterable(map(info.tags.__getitem__, sample)))
-    authors: Counter[str] = Counter(map(info.authors.__getitem__, sample))
+    tag_sets = map(info.tag_sets.__getitem__, map(info.tag_ids.__getitem__, sample))
+    tags: Counter[str] = Counter(chain.from_iterable(tag_sets))
+    authors: Counter[str] = Counter(
+        map(info.author_names.__getitem__, map(info.author_ids.__getitem__, sample))
+    )
     years: Counter[int] = Counter(map(info.years.__getitem__, sample))
     by_year: Counter[str] = Counter({str(y): n for y, n in years.items()})
 

@@ -218,12 +218,17 @@ def test_facets_keep_the_most_common_values_ties_by_name() -> None:
     from collections import Counter
     from types import SimpleNamespace
 
+    from search.docinfo import Distinct
     from search.searching import MAX_FACETS, count_facets
 
     rng = random.Random(5)
     names = [f"t{n:02d}" for n in range(60)]
     tags = [tuple(rng.sample(names, rng.randint(0, 4))) for _ in range(400)]
-    info = SimpleNamespace(tags=tags, authors=[rng.choice(names[:30]) for _ in tags],
+    people = [rng.choice(names[:30]) for _ in tags]
+    tag_sets: Distinct[tuple[str, ...]] = Distinct()
+    authors_seen: Distinct[str] = Distinct()
+    info = SimpleNamespace(tag_ids=tag_sets.ids_of(tags), tag_sets=tag_sets.values,
+                           author_ids=authors_seen.ids_of(people), author_names=authors_seen.values,
                            years=[rng.choice([2023, 2024, 2025]) for _ in tags])
     docs = set(range(len(tags)))
     facets = count_facets(info, docs, len(docs))  # type: ignore[arg-type]
@@ -231,6 +236,6 @@ def test_facets_keep_the_most_common_values_ties_by_name() -> None:
     expected = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
     assert [(f.value, f.count) for f in facets["tags"]] == expected
     assert len({n for _, n in expected}) < len(expected)  # there are ties
-    authors = Counter(info.authors[d] for d in docs)
+    authors = Counter(people[d] for d in docs)
     assert [(f.value, f.count) for f in facets["authors"]] == sorted(
         authors.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
