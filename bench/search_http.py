@@ -487,16 +487,22 @@ def main() -> int:
     return 0
 
 
+def kept(workdir: Path, raw: list[dict[str, Any]], posts: int) -> dict[str, str]:
+    """The environment of a folder prepared once (seeded and reindexed on first use) and kept
+    for later runs."""
+    ready = workdir / "ready"
+    if ready.exists():
+        return environment(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    env, _, _ = prepare(workdir, raw, posts)
+    ready.write_text(f"{posts}\n")
+    return env
+
+
 def latency_only(workdir: Path, raw: list[dict[str, Any]], posts: int, per_kind: int) -> int:
     """Latency measures against a kept, prepared folder, with its pages read in first: this
     machine drops idle page cache, and a half-cold index measures up to twice as slow."""
-    ready = workdir / "ready"
-    if ready.exists():
-        env = environment(workdir)
-    else:
-        workdir.mkdir(parents=True, exist_ok=True)
-        env, _, _ = prepare(workdir, raw, posts)
-        ready.write_text(f"{posts}\n")
+    env = kept(workdir, raw, posts)
     for path in workdir.rglob("*"):
         if path.is_file():
             with path.open("rb") as f:

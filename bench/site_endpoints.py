@@ -20,6 +20,7 @@ Results go to the "Large blog: content endpoints" section of docs/benchmarks.md.
 import argparse
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -149,16 +150,8 @@ def main() -> int:
     if shared is None:
         print("site_endpoints: ../shared (or $INKWELL_SHARED) is not present; no corpus. Skipping.")
         return 0
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="inkwell-site-") as tmp:
-        workdir = args.dir or Path(tmp)
-        if (workdir / "ready").exists():
-            env = search_http.environment(workdir)
-        else:
-            workdir.mkdir(parents=True, exist_ok=True)
-            env, _, _ = search_http.prepare(workdir, load_raw(shared), args.posts)
-            (workdir / "ready").write_text(f"{args.posts}\n")
+        env = search_http.kept(args.dir or Path(tmp), load_raw(shared), args.posts)
         with search_http.server(env, args.posts) as (base, _pid):
             with httpx.Client(base_url=base, timeout=120) as client:
                 token = client.post("/api/v1/auth/token", data={

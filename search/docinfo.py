@@ -59,7 +59,7 @@ class Distinct(Generic[T]):
 
 
 class ByDoc(Generic[T]):
-    """`values[ids[docnum]]` by docnum, read like a list."""
+    """`values[ids[docnum]]` by docnum, indexed like a list."""
 
     __slots__ = ("ids", "values")
 
@@ -68,9 +68,6 @@ class ByDoc(Generic[T]):
 
     def __getitem__(self, docnum: int) -> T:
         return self.values[self.ids[docnum]]
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 def _load_segment(

@@ -16,7 +16,7 @@ from api.feeds.documents import FEED_SIZE
 from api.feeds.links import SiteLinks
 from api.feeds.sitemap import SitemapUrl
 from api.posts import service as post_service
-from api.posts.models import Post
+from api.posts.models import Post, is_public_clause
 from api.tags.models import PostTag, Tag
 from api.users.models import User
 
@@ -36,7 +36,7 @@ async def public_posts(session: AsyncSession, ids: Sequence[int]) -> list[Post]:
     still name a post that was unpublished or deleted since)."""
     if not ids:
         return []
-    statement = select(Post).where(col(Post.id).in_(ids), post_service.is_public_clause(utcnow()))
+    statement = select(Post).where(col(Post.id).in_(ids), is_public_clause(utcnow()))
     statement = statement.options(selectinload(Post.author), selectinload(Post.tags))  # type: ignore[arg-type]
     found = {post.id: post for post in (await session.exec(statement)).all()}
     return [found[i] for i in ids if i in found]
@@ -71,7 +71,7 @@ def sitemap_urls_sync(conn: sa.Connection, links: SiteLinks) -> list[SitemapUrl]
     synchronous reader: at 100,000 posts the queries and the rows' conversion take over a
     second, which on the event loop would hold up every other request of the worker.
     """
-    public = post_service.is_public_clause(utcnow())
+    public = is_public_clause(utcnow())
     newest_edit, newest_publication = (
         func.max(col(Post.updated_at)),
         func.max(col(Post.published_at)),

@@ -2,7 +2,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, Integer
-from sqlmodel import Field, Relationship, SQLModel
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Field, Relationship, SQLModel, and_, col, or_
 
 from api.db import UTCDateTime, utcnow
 from api.tags.models import PostTag, Tag
@@ -46,6 +47,21 @@ class Post(SQLModel, table=True):
             and self.published_at is not None
             and self.published_at <= now
         )
+
+
+
+def is_public_clause(now: datetime) -> ColumnElement[bool]:
+    """`Post.is_public` in SQL: published, or scheduled and due (the filter of every public read)."""
+    return and_(col(Post.status) != PostStatus.draft, col(Post.published_at) <= now)
+
+
+def is_hidden_clause(now: datetime) -> ColumnElement[bool]:
+    """Not public: a draft, or not yet due (`is_public_clause`'s complement)."""
+    return or_(
+        col(Post.status) == PostStatus.draft,
+        col(Post.published_at).is_(None),
+        col(Post.published_at) > now,
+    )
 
 
 class PostSlugRedirect(SQLModel, table=True):

@@ -20,7 +20,13 @@ from api.db import utcnow
 from api.errors import Forbidden, Unprocessable
 from api.posts.errors import PostMoved, PostNotFound
 from api.posts.indexing import record_change
-from api.posts.models import Post, PostSlugRedirect, PostStatus
+from api.posts.models import (
+    Post,
+    PostSlugRedirect,
+    PostStatus,
+    is_hidden_clause,
+    is_public_clause,
+)
 from api.posts.schemas import PostCreate, PostSort, PostSummary, PostUpdate
 from api.tags import service as tag_service
 from api.tags.models import PostTag, Tag
@@ -32,20 +38,6 @@ from api.users.schemas import AuthorPublic
 
 EXCERPT_WORDS = 40
 EXCERPT_CHARS = 1000  # Post.excerpt's length
-
-
-def is_public_clause(now: datetime) -> ColumnElement[bool]:
-    """Published, or scheduled and due: the filter of every public read."""
-    return and_(col(Post.status) != PostStatus.draft, col(Post.published_at) <= now)
-
-
-def is_hidden_clause(now: datetime) -> ColumnElement[bool]:
-    """Not public: a draft, or not yet due (`is_public_clause`'s complement)."""
-    return or_(
-        col(Post.status) == PostStatus.draft,
-        col(Post.published_at).is_(None),
-        col(Post.published_at) > now,
-    )
 
 
 def visible_clause(viewer: User | None, now: datetime) -> ColumnElement[bool]:

@@ -34,7 +34,6 @@ from api.searching.schemas import (
 from api.searching.service import SearchService
 from api.text.slugs import slugify
 from api.users.dependencies import OptionalUser
-from api.users.models import User
 from search import RelatedHit, SearchIndex, SearchPage
 
 router = APIRouter(tags=["search"])
@@ -94,16 +93,6 @@ async def _public_posts(
         read = await post_service.public_summaries(session, missing)
     _remember(state, tag, missing, read)
     return found | read
-
-
-def _visible_post_id_here(state: Any, slug: str, viewer: User | None) -> int | None:
-    """`get_post` on the calling thread through the synchronous SQLite reader, for a post this
-    viewer may see; None where there is no reader or no such post (ask `get_post`)."""
-    reader: sa.Engine | None = getattr(state, "sync_reader", None)
-    if reader is None:
-        return None
-    with reader.connect() as conn:
-        return post_service.visible_post_id_sync(conn, slug, viewer=viewer)
 
 
 def _public_posts_here(state: Any, ids: Sequence[int]) -> dict[int, PostSummary] | None:
@@ -209,13 +198,20 @@ async def related(
             service.related_cache.put(key, hits)
         return hits, _public_posts_here(state, [h.post_id for h in hits])
 
-    def find_by_slug(index: SearchIndex) -> tuple[list[RelatedHit], dict[int, PostSummary] | None] | None:
-        # SQLite: the post itself is looked up on the search thread too (an aiosqlite lookup
-        # on the event loop was a third of this request); None sends the request the long way.
-        post_id = _visible_post_id_here(state, slug, viewer)
-        return None if post_id is None else find(index, post_id)
+    found = None
+    reader: sa.Engine | None = getattr(state, "sync_reader", None)
+    if reader is not None:
+        # SQLite: the post itself is looked up on the search thread too, through the
+        # synchronous reader (an aiosqlite lookup on the event loop was a third of this
+        # request). A post it does not find there (moved, hidden, missing) goes the long way.
+        def find_by_slug(
+            index: SearchIndex,
+        ) -> tuple[list[RelatedHit], dict[int, PostSummary] | None] | None:
+            with reader.connect() as conn:
+                post_id = post_service.visible_post_id_sync(conn, slug, viewer=viewer)
+            return None if post_id is None else find(index, post_id)
 
-    found = await service.read(find_by_slug)
+        found = await service.read(find_by_slug)
     if found is None:
         post = await post_service.get_post(session, slug, viewer=viewer, bare=True)
         assert post.id is not None
