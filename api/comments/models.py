@@ -20,6 +20,10 @@ class Comment(SQLModel, table=True):
     # moderator acting on a stale id would change or delete someone else's comment.
     __table_args__ = (
         Index("ix_comment_post_id_status", "post_id", "status"),
+        # The approved top-level comments of some posts, where the visible ones start
+        # (comments.service.visible_comments): without it SQLite walks every top-level
+        # comment of the blog through the parent_id index.
+        Index("ix_comment_post_id_parent_id_status", "post_id", "parent_id", "status"),
         {"sqlite_autoincrement": True},
     )
 
