@@ -21,8 +21,10 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Generic, TypeVar
 
+import numpy as np
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
@@ -39,6 +41,20 @@ class SegmentInfo:
     by_time: "array[int]"  # local docnums in published order
     times: "array[int]"  # published values in that same order
     years: "array[int]"  # UTC year of publication, by local docnum (for the years facet)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """DocInfo's arrays by global docnum, for numpy."""
+
+    published: np.ndarray
+    author_ids: np.ndarray
+    tag_ids: np.ndarray
+    years: np.ndarray
+
+
+def _int64(values: "array[int]") -> np.ndarray:
+    return np.frombuffer(values, np.int64) if len(values) else np.zeros(0, np.int64)
 
 
 class Distinct(Generic[T]):
@@ -123,6 +139,26 @@ class DocInfo:
         self.author_names, self.tag_sets = authors.values, tag_sets.values
         self.authors = ByDoc(self.author_ids, self.author_names)
         self.tags = ByDoc(self.tag_ids, self.tag_sets)
+
+    @cached_property
+    def columns(self) -> "Columns":
+        """The per-document arrays as numpy arrays over the same memory."""
+        return Columns(
+            published=_int64(self.published), author_ids=_int64(self.author_ids),
+            tag_ids=_int64(self.tag_ids), years=_int64(self.years),
+        )
+
+    @property
+    def published_at(self) -> np.ndarray:
+        return self.columns.published
+
+    @cached_property
+    def live(self) -> np.ndarray:
+        """A boolean mask over docnums: true where the document is not deleted."""
+        mask = np.ones(len(self.published), bool)
+        gone = np.fromiter(self.deleted, np.int64, len(self.deleted))
+        mask[gone[gone < len(mask)]] = False
+        return mask
 
     def outside(self, low: int | None, high: int) -> set[int]:
         """Docnums published before `low` or after `high` (which includes the meta doc)."""

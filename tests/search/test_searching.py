@@ -215,10 +215,13 @@ def test_facets_keep_the_most_common_values_ties_by_name() -> None:
     """More distinct values than MAX_FACETS, ties at the cut: the first MAX_FACETS by count,
     then by value, as a full sort gives."""
     import random
+    from array import array
     from collections import Counter
     from types import SimpleNamespace
 
-    from search.docinfo import Distinct
+    import numpy as np
+
+    from search.docinfo import Columns, Distinct
     from search.searching import MAX_FACETS, count_facets
 
     rng = random.Random(5)
@@ -227,11 +230,16 @@ def test_facets_keep_the_most_common_values_ties_by_name() -> None:
     people = [rng.choice(names[:30]) for _ in tags]
     tag_sets: Distinct[tuple[str, ...]] = Distinct()
     authors_seen: Distinct[str] = Distinct()
-    info = SimpleNamespace(tag_ids=tag_sets.ids_of(tags), tag_sets=tag_sets.values,
-                           author_ids=authors_seen.ids_of(people), author_names=authors_seen.values,
-                           years=[rng.choice([2023, 2024, 2025]) for _ in tags])
+    years = array("q", [rng.choice([2023, 2024, 2025]) for _ in tags])
+    info = SimpleNamespace(
+        tag_sets=tag_sets.values, author_names=authors_seen.values,
+        columns=Columns(published=np.zeros(len(tags), np.int64), years=np.array(years),
+                        tag_ids=np.array(tag_sets.ids_of(tags)),
+                        author_ids=np.array(authors_seen.ids_of(people))),
+    )
     docs = set(range(len(tags)))
     facets = count_facets(info, docs, len(docs))  # type: ignore[arg-type]
+    assert count_facets(info, np.array(sorted(docs)), len(docs)) == facets  # type: ignore[arg-type]
     counted = Counter(t for d in docs for t in tags[d])
     expected = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
     assert [(f.value, f.count) for f in facets["tags"]] == expected
