@@ -220,11 +220,11 @@ def _add_tag_scores(
         cut = len(found) - limit
         floor = np.partition(found.scores, cut)[cut] - bonus
         found = found.where(found.scores >= floor)
-    scores = found.scores.copy()
-    for i, docnum in enumerate(found.docs.tolist()):
-        extra = sum(tag_score.get(t, 0.0) for t in info.tags[docnum])
-        if extra:
-            scores[i] += extra
+    # Documents share tag sets (ids into DocInfo's table of them): one sum per distinct set.
+    sets, where = np.unique(info.columns.tag_ids[found.docs], return_inverse=True)
+    tag_sets = info.tag_sets
+    extra = np.array([sum(tag_score.get(t, 0.0) for t in tag_sets[s]) for s in sets.tolist()])
+    scores = found.scores + extra[where] if len(sets) else found.scores
     return Matches(found.docs, scores, found.counts)
 
 

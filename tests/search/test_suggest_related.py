@@ -119,13 +119,16 @@ class TestRelatedTagBoost:
         from types import SimpleNamespace
 
         from search.related import _add_tag_scores
+        from search.docinfo import ByDoc, Distinct
         from search.scoring import Matches, best_scored
 
         rng = random.Random(3)
         for _ in range(300):
             n = rng.randrange(1, 60)
-            info = SimpleNamespace(tags=[tuple(rng.sample("abcde", rng.randrange(3)))
-                                         for _ in range(n)])
+            sets: Distinct[tuple[str, ...]] = Distinct()
+            ids = sets.ids_of([tuple(rng.sample("abcde", rng.randrange(3))) for _ in range(n)])
+            info = SimpleNamespace(tags=ByDoc(ids, sets.values), tag_sets=sets.values,
+                                   columns=SimpleNamespace(tag_ids=np.array(ids)))
             tag_score = {t: rng.choice([0.0, 0.5, 2.0, 7.0]) for t in rng.sample("abcd", 2)}
             scores = {d: float(rng.randrange(20)) for d in range(n) if rng.random() < 0.8}
             docs = np.array(sorted(scores), np.int64)
