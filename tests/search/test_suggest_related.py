@@ -118,8 +118,8 @@ class TestRelatedTagBoost:
         import random
         from types import SimpleNamespace
 
-        from search.related import _add_tag_scores
         from search.docinfo import ByDoc, Distinct
+        from search.related import _add_tag_scores
         from search.scoring import Matches, best_scored
 
         rng = random.Random(3)
