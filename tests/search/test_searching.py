@@ -221,7 +221,7 @@ def test_facets_keep_the_most_common_values_ties_by_name() -> None:
 
     import numpy as np
 
-    from search.docinfo import Columns, Distinct
+    from search.docinfo import Columns, Distinct, _extend
     from search.searching import MAX_FACETS, count_facets
 
     rng = random.Random(5)
@@ -231,11 +231,15 @@ def test_facets_keep_the_most_common_values_ties_by_name() -> None:
     tag_sets: Distinct[tuple[str, ...]] = Distinct()
     authors_seen: Distinct[str] = Distinct()
     years = array("q", [rng.choice([2023, 2024, 2025]) for _ in tags])
+    tag_ids = tag_sets.ids_of(tags[:150])  # the table grows as segments bring new tag sets
+    tag_names: Distinct[str] = Distinct()
+    table = _extend(None, tag_sets.values, tag_names)
+    tag_ids += tag_sets.ids_of(tags[150:])
     info = SimpleNamespace(
         tag_sets=tag_sets.values, author_names=authors_seen.values,
+        tag_table=_extend(table, tag_sets.values, tag_names),
         columns=Columns(published=np.zeros(len(tags), np.int64), years=np.array(years),
-                        tag_ids=np.array(tag_sets.ids_of(tags)),
-                        author_ids=np.array(authors_seen.ids_of(people))),
+                        tag_ids=np.array(tag_ids), author_ids=np.array(authors_seen.ids_of(people))),
     )
     docs = set(range(len(tags)))
     facets = count_facets(info, docs, len(docs))  # type: ignore[arg-type]
