@@ -91,3 +91,22 @@ def test_no_match_gives_the_start_of_the_text() -> None:
     html = highlight_content(text, stems("absent"), ANALYZER)
     assert "<mark>" not in html and html.endswith("…") and len(html) == 201
     assert highlight_title("A <title>", stems("absent"), ANALYZER) == "A &lt;title&gt;"
+
+
+def test_random_texts_mark_exactly_what_the_analyser_matches() -> None:
+    """Tokens with dots, underscores, accents, capitals and query heads inside other words:
+    the pre-filter finds every token the analyser turns into a query term, and only those."""
+    import random
+
+    rng = random.Random(4)
+    pieces = ["garden", "Gardens", "gardening", "xgarden", "my_garden", "e.g.", "U.S.",
+              "café", "CAFÉS", "cafeteria", "run", "runners", "re-run", "rerun", "ran",
+              "studies", "study.com", "İstanbul", "the", "a", "(garden)", "garden.", "ga",
+              "runner's", "éa", "runrun", "garde", "gardenia"]
+    for _ in range(300):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randrange(1, 25)))
+        terms = stems(" ".join(rng.sample(["garden", "cafe", "runner", "study", "u.s", "run"],
+                                          rng.randrange(1, 4))))
+        every = [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode="query")
+                 if t.text in terms]
+        assert [(m.start, m.end) for m in find_matches(text, terms, ANALYZER)] == every, text
