@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.reading import MultiReader, SegmentReader, TermNotFound
@@ -28,7 +28,6 @@ from search.arrays import SegmentArrays
 MAX_TERMS = 200_000
 #: Segments whose memos are kept (an index has at most search.index.MAX_SEGMENTS live ones).
 MAX_SEGMENTS = 64
-N = TypeVar("N", int, float)
 #: Prefix listings remembered, by (segment, field, prefix).
 MAX_PREFIXES = 4096
 #: Segments of at most this many documents (each commit of a post adds one) have their whole
@@ -107,19 +106,26 @@ class MemoTerms:
         )
 
 
-def _memoised(count: Callable[[str, Any], N]) -> Callable[[str, Any], N]:
-    known: dict[tuple[str, Any], N] = {}
+class _Memoised:
+    """`count(fieldname, text)` remembered (the frequencies of a MultiReader)."""
 
-    def memoised(fieldname: str, text: Any) -> N:
+    def __init__(self, count: Callable[[str, Any], Any]) -> None:
+        self.count = count
+        self.known: dict[tuple[str, Any], Any] = {}
+
+    def __call__(self, fieldname: str, text: Any) -> Any:
         key = (fieldname, text)
-        found = known.get(key)
+        found = self.known.get(key)
         if found is None:
-            if len(known) >= MAX_TERMS:
-                known.clear()
-            found = known[key] = count(fieldname, text)
+            if len(self.known) >= MAX_TERMS:
+                self.known.clear()
+            found = self.known[key] = self.count(fieldname, text)
         return found
 
-    return memoised
+    def seed(self, fieldname: str, text: str, value: Any) -> None:
+        """Remember a value found another way (exactly what `count` would answer)."""
+        if len(self.known) < MAX_TERMS:
+            self.known.setdefault((fieldname, text), value)
 
 
 #: A segment reader's `.ink` arrays (SegmentCache.arrays), or None.
@@ -173,10 +179,8 @@ class Vocabulary:
             # Instance attributes in front of the methods: the sum over segments costs ~2 us
             # a segment, and a search asks for the same few terms' frequencies ~50 times
             # (related posts: the frequency of every word of the post).
-            doc_frequency = _memoised(top.doc_frequency)
-            top.doc_frequency = doc_frequency  # type: ignore[method-assign,assignment]
-            frequency = _memoised(top.frequency)
-            top.frequency = frequency  # type: ignore[method-assign,assignment]
+            top.doc_frequency = _Memoised(top.doc_frequency)  # type: ignore[method-assign]
+            top.frequency = _Memoised(top.frequency)  # type: ignore[method-assign]
 
     def prefixed(
         self, searcher: Searcher, fieldname: str, prefix: str, limit: int
@@ -184,6 +188,7 @@ class Vocabulary:
         """Up to `limit` terms (per segment, in order) of `fieldname` that start with `prefix`,
         with the number of documents using each, summed over the segments."""
         found: dict[str, int] = {}
+        whole = True  # no segment's listing was cut at `limit`
         for reader, _ in searcher.reader().leaf_readers():
             listed: tuple[tuple[str, int], ...] | None = None
             memo = self._memo(reader) if isinstance(reader, SegmentReader) else None
@@ -203,8 +208,15 @@ class Vocabulary:
                         memo.prefixes[key] = listed
                         while len(memo.prefixes) > MAX_PREFIXES:
                             memo.prefixes.popitem(last=False)
+            whole = whole and len(listed) < limit
             for term, df in listed:
                 found[term] = found.get(term, 0) + df
+        seed = getattr(searcher.reader().doc_frequency, "seed", None)
+        if whole and seed is not None:
+            # Each listed term's count over every segment: what doc_frequency would sum up
+            # by asking each segment's term dictionary (a prefix has dozens of terms).
+            for term, df in found.items():
+                seed(fieldname, term, df)
         return found
 
 

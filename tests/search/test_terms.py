@@ -121,3 +121,19 @@ def test_small_segments_are_read_whole_and_absent_words_cost_no_lookup(
     assert answers(searcher.reader()) == expected
     assert not any(rid in {id(r) for r in small} for rid, _, _ in asked)
     assert any(rid in {id(r) for r in large} for rid, _, _ in asked)
+
+
+def test_whole_prefix_listings_answer_document_frequencies(index: SearchIndex) -> None:
+    """A listing no segment cut short knows each term's count over the index: those are the
+    document frequencies searches then read, without asking every segment again."""
+    searcher, _ = index._reading()
+    memo = searcher.reader().doc_frequency
+    with index._ix.searcher() as raw:
+        expected = {t.decode(): raw.reader().doc_frequency("content", t.decode())
+                    for t, _ in raw.reader().iter_prefix("content", "t")}
+    Vocabulary().prefixed(searcher, "content", "t", 1)  # cut short: nothing learnt
+    assert not any(key in memo.known for key in (("content", t) for t in expected))
+    Vocabulary().prefixed(searcher, "content", "t", 1000)
+    assert len(expected) >= 2
+    assert {t: memo.known[("content", t)] for t in expected} == expected
+    assert {t: searcher.reader().doc_frequency("content", t) for t in expected} == expected
