@@ -17,13 +17,12 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 from whoosh.matching.mcore import ListMatcher, NullMatcher
 from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
-from search.scoring import Matches, TermAtATime, best_scored, merged
+from search.scoring import TermAtATime, best_scored
 
 #: Posts kept per common term.
 CHAMPIONS = 100
@@ -40,22 +39,20 @@ class ChampionCache:
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
         self._lock = threading.Lock()
-        self._lists: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lists: OrderedDict[tuple[Any, ...], list[tuple[int, float]]] = OrderedDict()
 
     def champions(
         self, searcher: Searcher, fast: TermAtATime, fieldname: str, text: str
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(global docnums, scores) of the best CHAMPIONS posts of each segment for the bare
-        term.
+    ) -> list[tuple[int, float]]:
+        """(global docnum, score) of the best CHAMPIONS posts of each segment for the bare term.
 
         Kept per segment: segments never change (apart from deletions, which the caller
         filters out), so a commit only costs the lists of its new, small segment.
         """
-        out: list[tuple[np.ndarray, np.ndarray]] = []
+        out: list[tuple[int, float]] = []
         for sub, offset in searcher.leaf_searchers():
-            reader = sub.reader()
-            segment = reader.segment()
-            if segment is None or (fieldname, text) not in reader:
+            segment = sub.reader().segment()
+            if segment is None or (fieldname, text) not in sub.reader():
                 continue
             key = (segment.segment_id(), fieldname, text)
             with self._lock:
@@ -63,18 +60,20 @@ class ChampionCache:
                 if found is not None:
                     self._lists.move_to_end(key)
             if found is None:
-                scored = fast.segment_matches(reader, 0, Term(fieldname, text))
-                best = np.array(best_scored(scored, CHAMPIONS), np.int64)
-                found = (best, scored.scores[np.searchsorted(scored.docs, best)])
+                scores: dict[int, float] = {}
+                fast.add_segment(scores, sub.reader(), 0, Term(fieldname, text))
+                found = [(d, scores[d]) for d in best_scored(scores, CHAMPIONS)]
                 with self._lock:
                     self._lists[key] = found
                     while len(self._lists) > self.size:
                         self._lists.popitem(last=False)
-            out.append((found[0] + offset, found[1]))
+            out.extend((d + offset, score) for d, score in found)
         return out
 
-    def candidates(self, searcher: Searcher, fast: TermAtATime, terms: Iterable[Term]) -> Matches:
-        """Approximate scores: exact for the rarer terms (all their postings, within
+    def candidates(
+        self, searcher: Searcher, fast: TermAtATime, terms: Iterable[Term]
+    ) -> dict[int, float]:
+        """docnum -> approximate score: exact for the rarer terms (all their postings, within
         RARE_POSTINGS), champion scores only for the common ones."""
         reader = searcher.reader()
         by_df = sorted(
@@ -82,22 +81,19 @@ class ChampionCache:
             key=lambda pair: pair[0],
         )
         budget = RARE_POSTINGS
-        parts: list[Matches] = []
+        scores: dict[int, float] = {}
+        get = scores.get
         for df, term in by_df:
             if not df:
                 continue
             if df <= budget:
                 budget -= df
-                parts += [
-                    fast.segment_matches(sub.reader(), offset, term)
-                    for sub, offset in searcher.leaf_searchers()
-                ]
+                for sub, offset in searcher.leaf_searchers():
+                    fast.add_segment(scores, sub.reader(), offset, term)
             else:
-                parts += [
-                    Matches(docs, found * term.boost, np.ones(len(docs), np.int32))
-                    for docs, found in self.champions(searcher, fast, term.fieldname, term.text)
-                ]
-        return merged(parts, fast.size)
+                for d, score in self.champions(searcher, fast, term.fieldname, term.text):
+                    scores[d] = get(d, 0.0) + score * term.boost
+        return scores
 
 
 class Docnums(Query):

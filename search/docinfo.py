@@ -21,10 +21,8 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Generic, TypeVar
 
-import numpy as np
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
@@ -43,20 +41,6 @@ class SegmentInfo:
     years: "array[int]"  # UTC year of publication, by local docnum (for the years facet)
 
 
-@dataclass(frozen=True)
-class Columns:
-    """DocInfo's arrays by global docnum, for numpy."""
-
-    published: np.ndarray
-    author_ids: np.ndarray
-    tag_ids: np.ndarray
-    years: np.ndarray
-
-
-def _int64(values: "array[int]") -> np.ndarray:
-    return np.frombuffer(values, np.int64) if len(values) else np.zeros(0, np.int64)
-
-
 class Distinct(Generic[T]):
     """Distinct values numbered in order of arrival; only ever appended to, so readers may
     look ids up while a writer (holding DocInfoCache's lock) adds more."""
@@ -72,31 +56,6 @@ class Distinct(Generic[T]):
                 ids[value] = len(self.values)
                 self.values.append(value)
         return array("q", map(ids.__getitem__, items))
-
-
-@dataclass(frozen=True)
-class TagTable:
-    """The tags of each distinct tag set, as ids into `names`: the tags of set `s` are
-    `tags[offsets[s]:offsets[s + 1]]`. An immutable snapshot (numpy arrays): readers use it
-    while a new segment's sets are added to the next one."""
-
-    offsets: np.ndarray
-    tags: np.ndarray
-    names: list[str]
-
-    def count(self, set_ids: np.ndarray) -> np.ndarray:
-        """How many of the tag sets `set_ids` hold each tag, by tag id."""
-        if not len(set_ids):
-            return np.zeros(0, np.int64)
-        per_set = np.bincount(set_ids)
-        sets = np.flatnonzero(per_set)
-        starts = self.offsets[sets]
-        lengths = self.offsets[sets + 1] - starts
-        # positions of every tag of those sets, without a Python loop over the sets
-        ends = np.cumsum(lengths)
-        at = np.repeat(starts - (ends - lengths), lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
-        weights = np.repeat(per_set[sets], lengths)
-        return np.bincount(self.tags[at], weights=weights, minlength=len(self.names)).astype(np.int64)
 
 
 class ByDoc(Generic[T]):
@@ -147,11 +106,8 @@ class DocInfo:
     def __init__(
         self, segments: list[tuple[SegmentInfo, int]], deleted: set[int],
         authors: Distinct[str], tag_sets: Distinct[tuple[str, ...]],
-        tag_table: TagTable | None = None,
     ) -> None:
         self.segments = segments
-        #: the tags of each tag set, for counting facets (None: built from `tag_sets`)
-        self.tag_table = tag_table if tag_table is not None else _extend(None, tag_sets.values, Distinct())
         #: deleted docnums: they never match queries, but the arrays above still hold them
         self.deleted = deleted
         self.published: array[int] = array("q")
@@ -167,26 +123,6 @@ class DocInfo:
         self.author_names, self.tag_sets = authors.values, tag_sets.values
         self.authors = ByDoc(self.author_ids, self.author_names)
         self.tags = ByDoc(self.tag_ids, self.tag_sets)
-
-    @cached_property
-    def columns(self) -> "Columns":
-        """The per-document arrays as numpy arrays over the same memory."""
-        return Columns(
-            published=_int64(self.published), author_ids=_int64(self.author_ids),
-            tag_ids=_int64(self.tag_ids), years=_int64(self.years),
-        )
-
-    @property
-    def published_at(self) -> np.ndarray:
-        return self.columns.published
-
-    @cached_property
-    def live(self) -> np.ndarray:
-        """A boolean mask over docnums: true where the document is not deleted."""
-        mask = np.ones(len(self.published), bool)
-        gone = np.fromiter(self.deleted, np.int64, len(self.deleted))
-        mask[gone[gone < len(mask)]] = False
-        return mask
 
     def outside(self, low: int | None, high: int) -> set[int]:
         """Docnums published before `low` or after `high` (which includes the meta doc)."""
@@ -243,21 +179,6 @@ class DocInfo:
         return out
 
 
-def _extend(
-    table: TagTable | None, sets: list[tuple[str, ...]], names: Distinct[str]
-) -> TagTable:
-    """`table` with the tag sets of `sets` it does not have yet (sets are only appended)."""
-    done = len(table.offsets) - 1 if table is not None else 0
-    new = sets[done:]
-    lengths = np.fromiter((len(t) for t in new), np.int64, len(new))
-    tags = np.array(names.ids_of([t for tags in new for t in tags]), np.int64)
-    if table is None:
-        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-        return TagTable(offsets, tags, names.values)
-    offsets = np.concatenate((table.offsets, table.offsets[-1] + np.cumsum(lengths)))
-    return TagTable(offsets, np.concatenate((table.tags, tags)), names.values)
-
-
 class DocInfoCache:
     """SegmentInfo by segment id, shared by every searcher of one SearchIndex."""
 
@@ -266,8 +187,6 @@ class DocInfoCache:
         self._segments: dict[str, SegmentInfo] = {}
         self._authors: Distinct[str] = Distinct()
         self._tag_sets: Distinct[tuple[str, ...]] = Distinct()
-        self._tag_names: Distinct[str] = Distinct()
-        self._tag_table: TagTable | None = None
 
     def for_searcher(self, searcher: Searcher) -> DocInfo:
         leaves = searcher.reader().leaf_readers()
@@ -288,11 +207,7 @@ class DocInfoCache:
                     self._segments[segid] = info
             result.append((info, offset))
         self._forget_except(seg.segment_id() for r, _ in leaves if (seg := r.segment()) is not None)
-        with self._lock:
-            table = self._tag_table
-            if table is None or len(table.offsets) - 1 < len(self._tag_sets.values):
-                table = self._tag_table = _extend(table, self._tag_sets.values, self._tag_names)
-        return DocInfo(result, deleted, self._authors, self._tag_sets, table)
+        return DocInfo(result, deleted, self._authors, self._tag_sets)
 
     def _forget_except(self, live: Iterable[str]) -> None:
         keep = set(live)

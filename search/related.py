@@ -4,15 +4,15 @@
 
 Whoosh's `Or` of ~30 clauses walks a deep tree of union matchers and re-plans it every ten
 documents: 300 ms and more at 100,000 posts. Key terms are rare by construction (Bo1 favours
-them), so adding up each term's postings (scoring.py) is exact BM25F for the same query and
+them), so adding up each term's postings into a dict is exact BM25F for the same query and
 touches only a few thousand postings. Terms that occur in more than `COMMON_FRACTION` of the
 posts say little about similarity and are skipped. Shared tags boost documents found by the
 terms; tag postings (thousands of posts each) are read only when the text has no key terms.
 """
 
 from collections.abc import Sequence
+from heapq import nlargest
 
-import numpy as np
 from whoosh.classify import Bo1Model
 from whoosh.lang.snowball.english import EnglishStemmer
 from whoosh.query.terms import Term
@@ -20,7 +20,7 @@ from whoosh.searching import Searcher
 
 from search.docinfo import DocInfo
 from search.documents import RelatedHit
-from search.scoring import Matches, SegmentCache, TermAtATime, best_scored, merged
+from search.scoring import SegmentCache, TermAtATime, best_scored
 
 stem = EnglishStemmer().stem
 KEY_TERMS = 12
@@ -119,20 +119,24 @@ def bo1_terms(
 
 
 def _accumulate(
-    fast: TermAtATime, clauses: list[tuple[str, str, float]]
-) -> tuple[Matches, list[tuple[str, np.ndarray]]]:
-    """Each clause's BM25F score (as Whoosh computes it for a Term query) added up per
-    document; and each clause's term with the docnums it matched (ascending), to tell
-    afterwards which terms a post shares. (Hidden documents are dropped by the caller.)"""
-    parts: list[Matches] = []
-    reasons: list[tuple[str, np.ndarray]] = []
-    leaves = fast.searcher.leaf_searchers()
+    fast: TermAtATime, clauses: list[tuple[str, str, float]], scores: dict[int, float]
+) -> list[tuple[str, dict[int, float]]]:
+    """Add each clause's BM25F score (as Whoosh computes it for a Term query) per document;
+    returns each clause's term and its scores, to tell afterwards which terms a post shares.
+    (Hidden documents are dropped by the caller once, not checked at every posting.)"""
+    parts: list[tuple[str, dict[int, float]]] = []
     for fieldname, text, boost in clauses:
-        q = Term(fieldname, text, boost=boost)
-        found = [fast.segment_matches(sub.reader(), offset, q) for sub, offset in leaves]
-        parts += found
-        reasons.append((text, np.concatenate([m.docs for m in found] or [np.zeros(0, np.int64)])))
-    return merged(parts, fast.size), reasons
+        part: dict[int, float] = {}
+        for sub, offset in fast.searcher.leaf_searchers():
+            fast.add_segment(part, sub.reader(), offset, Term(fieldname, text, boost=boost))
+        parts.append((text, part))
+        if not scores:
+            scores.update(part)
+            continue
+        get = scores.get
+        for docnum, score in part.items():
+            scores[docnum] = get(docnum, 0.0) + score
+    return parts
 
 
 def related_hits(
@@ -159,27 +163,25 @@ def related_hits(
         for fieldname in ("content", "title")
         if reader.doc_frequency(fieldname, term) <= common
     ]
-    shown = info.live.copy()
-    gone = np.fromiter(hidden, np.int64, len(hidden))
-    shown[gone[gone < len(shown)]] = False
-    found, parts = _accumulate(fast, clauses)
-    found = found.where(shown[found.docs])
+    hidden = hidden | info.deleted
+    scores: dict[int, float] = {}
+    parts = _accumulate(fast, clauses, scores)
+    _drop(scores, hidden)
     tagset = set(tags)
     if tagset:
-        if not len(found):
-            found = _accumulate(fast, [("tags", t, TAG_BOOST) for t in tagset])[0]
-            found = found.where(shown[found.docs])
+        if not scores:
+            _accumulate(fast, [("tags", t, TAG_BOOST) for t in tagset], scores)
+            _drop(scores, hidden)
         else:
             # Same score as a Term("tags", t, boost=TAG_BOOST) clause would add.
-            found = _add_tag_scores(info, _tag_scores(searcher, tagset), found, limit)
-    best = best_scored(found, limit)
-    scores = found.scores[np.searchsorted(found.docs, best)].tolist()
-    shares = _shared_terms(parts, best)
+            scores = _add_tag_scores(info, _tag_scores(searcher, tagset), scores, limit)
+    best = [(d, scores[d]) for d in best_scored(scores, limit)]
     order = {t: i for i, (t, _) in enumerate(terms)}
     hits = []
-    for docnum, score, shared_terms in zip(best, scores, shares, strict=True):
+    for docnum, score in best:
         stored = segments.stored(reader, docnum)
-        shared = sorted(shared_terms, key=lambda t: order.get(t, len(order)))
+        found = {text for text, part in parts if docnum in part}
+        shared = sorted(found, key=lambda t: order.get(t, len(order)))
         hits.append(
             RelatedHit(
                 post_id=int(stored["post_id"]),
@@ -192,40 +194,30 @@ def related_hits(
     return hits
 
 
-def _shared_terms(parts: list[tuple[str, np.ndarray]], docnums: list[int]) -> list[set[str]]:
-    """For each of `docnums`, the terms of `parts` that matched it."""
-    out: list[set[str]] = [set() for _ in docnums]
-    if not docnums:
-        return out
-    wanted = np.array(docnums, np.int64)
-    for text, matched in parts:
-        if not len(matched):
-            continue
-        at = np.minimum(np.searchsorted(matched, wanted), len(matched) - 1)
-        for i in np.flatnonzero(matched[at] == wanted).tolist():
-            out[i].add(text)
-    return out
+def _drop(scores: dict[int, float], hidden: set[int]) -> None:
+    """Remove the hidden documents from `scores`, walking whichever of the two is smaller."""
+    gone = [d for d in hidden if d in scores] if len(hidden) < len(scores) else [
+        d for d in scores if d in hidden
+    ]
+    for docnum in gone:
+        del scores[docnum]
 
 
 def _add_tag_scores(
-    info: DocInfo, tag_score: dict[str, float], found: Matches, limit: int
-) -> Matches:
-    """`found` with each shared tag's score added, for the documents that can still reach
+    info: DocInfo, tag_score: dict[str, float], scores: dict[int, float], limit: int
+) -> dict[int, float]:
+    """`scores` with each shared tag's score added, for the documents that can still reach
     the best `limit`: a document can gain at most the sum of the tag scores, so one scoring
     below the `limit`-th best score less that sum never gets there (and is left out)."""
     bonus = sum(tag_score.values())
-    if bonus <= 0:
-        return found
-    if len(found) > limit > 0:
-        cut = len(found) - limit
-        floor = np.partition(found.scores, cut)[cut] - bonus
-        found = found.where(found.scores >= floor)
-    # Documents share tag sets (ids into DocInfo's table of them): one sum per distinct set.
-    sets, where = np.unique(info.columns.tag_ids[found.docs], return_inverse=True)
-    tag_sets = info.tag_sets
-    extra = np.array([sum(tag_score.get(t, 0.0) for t in tag_sets[s]) for s in sets.tolist()])
-    scores = found.scores + extra[where] if len(sets) else found.scores
-    return Matches(found.docs, scores, found.counts)
+    pool = scores
+    if bonus > 0 and len(scores) > limit > 0:
+        floor = nlargest(limit, scores.values())[-1] - bonus
+        pool = {d: s for d, s in scores.items() if s >= floor}
+    for docnum in pool:
+        for t in info.tags[docnum]:
+            pool[docnum] += tag_score.get(t, 0.0)
+    return pool
 
 
 def _tag_scores(searcher: Searcher, tags: set[str]) -> dict[str, float]:

@@ -1,15 +1,14 @@
 # mypy: disable-error-code="no-untyped-call"
 # (whoosh3 ships py.typed but many of its functions are unannotated)
-"""Term-at-a-time BM25F: each term's whole posting list scored in a few array operations.
+"""Term-at-a-time BM25F: scores of whole posting blocks added into a dict.
 
 Whoosh ranks a query by walking a tree of matchers one document at a time: several Python
 method calls per posting and per tree node, about 2 us a posting and more for deep ORs. For
 the queries blog search runs most (plain words with their typo corrections, prefix
-expansions, all-words ANDs, exclusions, phrases, tag and author filters) the same BM25F
-scores come out of reading each term's postings once (ids and term frequencies as arrays)
-and adding them into one dense array of scores by docnum with numpy: a small fraction of the
-cost, and every match is seen, so totals and facets stay exact. Anything else falls back to
-Whoosh (`evaluate` returns None).
+expansions, all-words ANDs, exclusions, tag and author filters) the same BM25F scores come
+out of reading each term's posting blocks once (ids and term frequencies as arrays) and
+adding up one dict per term: a fraction of the cost, and every match is seen, so totals and
+facets stay exact. Phrases and anything else fall back to Whoosh (`evaluate` returns None).
 
 The arithmetic is Whoosh's: BM25F per field with the searcher's idf and average field
 length, query boosts multiplied in, and the coordination bonus of `Or(scale=...)` (Whoosh's
@@ -22,10 +21,10 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from heapq import nlargest
 from typing import Any
 
-import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.compound import And, AndNot, Or
@@ -39,6 +38,9 @@ from whoosh.util.numeric import byte_to_length
 
 from search.arrays import SegmentArrays, open_arrays
 
+#: Scores by global docnum, and how many term clauses matched each document.
+Scores = dict[int, float]
+Counts = dict[int, int]
 #: A term's postings are looked up document by document (skipping blocks) rather than read
 #: in full when there are this many times fewer candidates than postings.
 LOOKUP_RATIO = 8
@@ -82,7 +84,7 @@ class SegmentCache:
         self.max_stored_chars = max_stored_chars
         self._stored: OrderedDict[tuple[Any, int], dict[str, Any]] = OrderedDict()
         self._stored_chars = 0
-        self._norm_tables: dict[tuple[float, float, float], np.ndarray] = {}
+        self._norm_tables: dict[tuple[float, float, float], list[float]] = {}
         self._arrays: OrderedDict[Any, SegmentArrays | None] = OrderedDict()
 
     def lengths(self, reader: Any, fieldname: str) -> bytes:
@@ -100,7 +102,7 @@ class SegmentCache:
                 self._items.popitem(last=False)
         return found
 
-    def norms(self, K1: float, B: float, avg: float) -> np.ndarray:
+    def norms(self, K1: float, B: float, avg: float) -> list[float]:
         """K1 * ((1 - B) + B * length / `avg`) for each of the 256 length bytes (the average
         changes only with the index: the same few tables serve every search)."""
         key = (K1, B, avg)
@@ -108,7 +110,7 @@ class SegmentCache:
         if table is None:
             if len(self._norm_tables) >= 64:
                 self._norm_tables.clear()
-            table = np.array([K1 * ((1 - B) + B * byte_to_length(b) / avg) for b in range(256)])
+            table = [K1 * ((1 - B) + B * byte_to_length(b) / avg) for b in range(256)]
             self._norm_tables[key] = table
         return table
 
@@ -242,90 +244,6 @@ def _read_lengths(reader: Any, fieldname: str) -> bytes:
     return bytes(values[d] or 0 for d in range(count))
 
 
-class Matches:
-    """The documents a query (or part of one) matches: ascending global docnums, with each
-    one's score and how many term clauses matched it, as aligned numpy arrays.
-
-    A term's postings become one in a few vector operations (~0.01 us a posting, against
-    ~0.1 us adding them into a dict one at a time), and parts combine through `merged` and
-    searchsorted. Arrays proportional to the matches, not to the index: a rare word costs
-    microseconds at any index size.
-    """
-
-    __slots__ = ("docs", "scores", "counts")
-
-    def __init__(self, docs: np.ndarray, scores: np.ndarray, counts: np.ndarray) -> None:
-        self.docs, self.scores, self.counts = docs, scores, counts
-
-    @classmethod
-    def empty(cls) -> "Matches":
-        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32))
-
-    def __len__(self) -> int:
-        return len(self.docs)
-
-    def as_dict(self) -> dict[int, float]:
-        """docnum -> score (for tests and small results)."""
-        return dict(zip(self.docs.tolist(), self.scores.tolist(), strict=True))
-
-    def where(self, keep: np.ndarray) -> "Matches":
-        """The matches where the boolean array `keep` (aligned with `docs`) is true."""
-        return Matches(self.docs[keep], self.scores[keep], self.counts[keep])
-
-    def boost(self, boost: float) -> "Matches":
-        if boost != 1.0:
-            self.scores = self.scores * boost
-        return self
-
-
-_scratch = threading.local()
-_ONES = np.ones(1 << 16, np.int32)
-_ONES.flags.writeable = False
-
-
-def ones(n: int) -> np.ndarray:
-    """`n` counts of one (read-only: match counts are never changed in place)."""
-    return _ONES[:n] if n <= len(_ONES) else np.ones(n, np.int32)
-
-
-def merged(parts: list[Matches], size: int) -> Matches:
-    """The union of `parts` over docnums below `size`, scores and counts added up.
-
-    Added into two dense arrays kept per thread (always left zeroed), then read back at the
-    union's docnums: linear in the parts, plus one scan of the counts when the parts are
-    large (a small union is sorted instead)."""
-    parts = [part for part in parts if len(part)]
-    if len(parts) <= 1:
-        return parts[0] if parts else Matches.empty()
-    held = getattr(_scratch, "arrays", None)
-    if held is None or len(held[0]) != size:
-        held = _scratch.arrays = (np.zeros(size), np.zeros(size, np.int32))
-    total, counts = held
-    _scratch.arrays = None  # in use: a failure below must not leave it dirty for later
-    for part in parts:  # docnums are distinct within a part: no index repeats in a += here
-        total[part.docs] += part.scores
-        counts[part.docs] += part.counts
-    if sum(len(part) for part in parts) * 8 < size:  # sorting beats scanning (~250 us)
-        docs = np.sort(np.concatenate([part.docs for part in parts]))
-        if len(docs) > 1:
-            docs = docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
-    else:
-        docs = np.flatnonzero(counts)
-    out = Matches(docs, total[docs], counts[docs])
-    total[docs] = 0.0
-    counts[docs] = 0
-    _scratch.arrays = held
-    return out
-
-
-def mask_of(docnums: Iterable[int] | np.ndarray, size: int) -> np.ndarray:
-    """A boolean mask over `size` docnums, true at `docnums` (those below `size`)."""
-    mask = np.zeros(size, bool)
-    found = docnums if isinstance(docnums, np.ndarray) else np.fromiter(docnums, np.int64)
-    mask[found[(found >= 0) & (found < size)]] = True
-    return mask
-
-
 class TermAtATime:
     """Evaluates supported query trees over one searcher; `evaluate` -> None if unsupported."""
 
@@ -344,12 +262,11 @@ class TermAtATime:
         self.B, self.K1 = weighting.B, weighting.K1
         self.field_B: dict[str, float] = weighting._field_B
         self.reader = searcher.reader()
-        self.size: int = self.reader.doc_count_all()
-        self._norms: dict[str, np.ndarray] = {}
+        self._norms: dict[str, list[float]] = {}
 
-    def evaluate(self, q: Query, within: np.ndarray | None = None) -> Matches | None:
-        """Every matching document, deleted ones included, with its score and matched term
-        clauses; only documents in `within` (a boolean mask over docnums) when given."""
+    def evaluate(self, q: Query, within: set[int] | None = None) -> tuple[Scores, Counts] | None:
+        """(score, matched term clauses) per matching global docnum, deleted docs included;
+        only documents in `within` when given."""
         if isinstance(q, Term):
             return self._term(q, within)
         if isinstance(q, AndNot):
@@ -362,7 +279,7 @@ class TermAtATime:
             return self._phrase(q, within)
         return None
 
-    def _phrase(self, q: Phrase, within: np.ndarray | None) -> Matches | None:
+    def _phrase(self, q: Phrase, within: set[int] | None) -> tuple[Scores, Counts] | None:
         """Words next to each other, in order (slop 1): the AND of the words, kept where their
         positions line up. Whoosh scores a phrase as the AND of its words, so do we; it reads
         positions for every document that has all the words, so do we, but only for those."""
@@ -376,19 +293,22 @@ class TermAtATime:
         found = self._and(And([Term(fieldname, w) for w in words]), within)
         if found is None:
             return None
-        if len(found):
-            docs = found.docs
-            kept: list[int] = []
+        scores, counts = found
+        if scores:
+            kept: set[int] = set()
             for sub, offset in self.searcher.leaf_searchers():
                 end = offset + sub.reader().doc_count_all()
-                local = (docs[(docs >= offset) & (docs < end)] - offset).tolist()
+                local = sorted(d - offset for d in scores if offset <= d < end)
                 if local:
-                    kept.extend(d + offset for d in _phrase_docs(sub.reader(), fieldname, words, local))
-            found = found.where(np.isin(docs, np.array(kept, np.int64)))
-        return found.boost(q.boost)
+                    kept.update(d + offset for d in _phrase_docs(sub.reader(), fieldname, words, local))
+            scores = {d: s for d, s in scores.items() if d in kept}
+            counts = {d: counts[d] for d in scores}
+        return _boosted(scores, q.boost), counts
 
-    def _or(self, q: Or, within: np.ndarray | None) -> Matches | None:
-        parts: list[Matches | None] = []
+    def _or(self, q: Or, within: set[int] | None) -> tuple[Scores, Counts] | None:
+        scores: Scores = {}
+        counts: Counts = {}
+        parts: list[tuple[Scores, Counts] | None] = []
         children = list(q.children())
         if self.field_weights:
             words: dict[str, list[Term]] = {}
@@ -402,145 +322,171 @@ class TermAtATime:
         found = [part for part in parts if part is not None]
         if len(found) < len(parts):
             return None
-        total = merged(found, self.size)
-        if q.scale and len(total):
+        if found:
+            # The largest part is the base (its dicts are fresh, never shared): only the
+            # others are added in, one posting at a time.
+            found.sort(key=lambda part: len(part[0]), reverse=True)
+            scores, counts = found[0]
+        for part_scores, part_counts in found[1:]:
+            get = scores.get
+            for d, s in part_scores.items():
+                scores[d] = get(d, 0.0) + s
+            cget = counts.get
+            for d, n in part_counts.items():
+                counts[d] = cget(d, 0) + n
+        if q.scale:
             terms = sum(1 for f, t in q.iter_all_terms() if self.reader.doc_frequency(f, t))
             scale = q.scale
             if terms > 1 and terms != scale:
                 bonus = 1.0 / (terms - scale) ** 2
                 factor = (terms - 1) / terms
-                total.scores = (total.scores + (total.counts - 1) * bonus) * factor
-        return total.boost(q.boost)
+                for d, s in scores.items():
+                    scores[d] = (s + (counts[d] - 1) * bonus) * factor
+        return _boosted(scores, q.boost), counts
 
-    def _word(self, terms: list[Term], within: np.ndarray | None) -> Matches:
+    def _word(self, terms: list[Term], within: set[int] | None) -> tuple[Scores, Counts]:
         """BM25F proper for one word in several fields: each field's length-normalised term
         frequency, weighted by field, added up and saturated once; the idf is that of the
         field where the word is most common (its boost carries the query's word weight)."""
         K1 = self.K1
         best = max(terms, key=lambda t: self.reader.doc_frequency(t.fieldname, t.text))
         factor = best.boost * self.searcher.idf(best.fieldname, best.text) * (K1 + 1)
-        parts = [
-            self._term_parts(
-                Term(term.fieldname, term.text, boost=self.field_weights[term.fieldname]),
-                within, saturate=False,
-            )
-            for term in terms
-        ]
-        total = merged(parts, self.size)
-        tf = total.scores
-        total.scores = factor * tf / (K1 + tf)
-        return total
+        parts: list[Scores] = []
+        for term in terms:
+            unit = Term(term.fieldname, term.text, boost=self.field_weights[term.fieldname])
+            part = self._term(unit, within, saturate=False)
+            if part is not None:
+                parts.append(part[0])
+        parts.sort(key=len, reverse=True)  # the largest (fresh) dict is the base
+        total: Scores = parts[0] if parts else {}
+        counts: Counts = dict.fromkeys(total, 1)
+        for part_scores in parts[1:]:
+            get = total.get
+            for d, x in part_scores.items():
+                total[d] = get(d, 0.0) + x
+                counts[d] = counts.get(d, 0) + 1
+        return {d: factor * t / (K1 + t) for d, t in total.items()}, counts
 
-    def _and(self, q: And, within: np.ndarray | None) -> Matches | None:
+    def _and(self, q: And, within: set[int] | None) -> tuple[Scores, Counts] | None:
         """Rarest part first; the others only look up the documents still in the running."""
         children = sorted(q.children(), key=lambda c: c.estimate_size(self.reader))
-        total: Matches | None = None
-        for child in children:
+        scores: Scores = {}
+        counts: Counts = {}
+        for n, child in enumerate(children):
             part = self.evaluate(child, within)
             if part is None:
                 return None
-            if total is None:
-                total = part
-            else:  # `part` only holds documents of `total`
-                at = np.searchsorted(total.docs, part.docs)
-                total = Matches(
-                    part.docs, total.scores[at] + part.scores, total.counts[at] + part.counts
-                )
-            if not len(total):
+            if n == 0:
+                scores, counts = dict(part[0]), dict(part[1])
+            else:
+                other, other_counts = part
+                scores = {d: s + other[d] for d, s in scores.items() if d in other}
+                counts = {d: counts[d] + other_counts[d] for d in scores}
+            within = set(scores)
+            if not within:
                 break
-            within = mask_of(total.docs, self.size)
-        return (total or Matches.empty()).boost(q.boost)
+        return _boosted(scores, q.boost), counts
 
-    def _and_not(self, q: AndNot, within: np.ndarray | None) -> Matches | None:
+    def _and_not(self, q: AndNot, within: set[int] | None) -> tuple[Scores, Counts] | None:
         kept = self.evaluate(q.a, within)
         if kept is None:
             return None
-        if not len(kept):
-            return kept
-        excluded = self.evaluate(q.b, mask_of(kept.docs, self.size))
+        excluded = self.evaluate(q.b, set(kept[0]))
         if excluded is None:
             return None
-        keep = np.ones(len(kept), bool)
-        keep[np.searchsorted(kept.docs, excluded.docs)] = False
-        return kept.where(keep).boost(q.boost)
+        scores, counts = kept
+        out = excluded[0]
+        scores = {d: s for d, s in scores.items() if d not in out}
+        return _boosted(scores, q.boost), {d: counts[d] for d in scores}
 
-    def _term(self, q: Term, within: np.ndarray | None) -> Matches | None:
-        if q.fieldname not in self.searcher.schema or not isinstance(q.text, str):
+    def _term(
+        self, q: Term, within: set[int] | None, saturate: bool = True
+    ) -> tuple[Scores, Counts] | None:
+        fieldname, text = q.fieldname, q.text
+        if fieldname not in self.searcher.schema or not isinstance(text, str):
             return None
-        return self._term_parts(q, within)
-
-    def _term_parts(
-        self, q: Term, within: np.ndarray | None, saturate: bool = True
-    ) -> Matches:
-        df = self.reader.doc_frequency(q.fieldname, q.text)
-        if not df:
-            return Matches.empty()
+        scores: Scores = {}
+        df = self.reader.doc_frequency(fieldname, text)
+        if not df or within is not None and not within:
+            return scores, {}
         # A few candidates against a long posting list: skip to each instead of reading all.
-        lookup = within is not None and int(np.count_nonzero(within)) * LOOKUP_RATIO < df
-        found = [
-            self.segment_matches(sub.reader(), offset, q, within, lookup, saturate)
-            for sub, offset in self.searcher.leaf_searchers()
-        ]
-        found = [part for part in found if len(part)]
-        if len(found) <= 1:
-            return found[0] if found else Matches.empty()
-        return Matches(
-            np.concatenate([part.docs for part in found]),  # segments follow each other
-            np.concatenate([part.scores for part in found]),
-            np.concatenate([part.counts for part in found]),
-        )
+        lookup = within is not None and len(within) * LOOKUP_RATIO < df
+        for sub, offset in self.searcher.leaf_searchers():
+            self.add_segment(scores, sub.reader(), offset, q, within, lookup, saturate)
+        return scores, dict.fromkeys(scores, 1)
 
-    def segment_matches(
+    def add_segment(
         self,
+        scores: Scores,
         reader: Any,
         offset: int,
         q: Term,
-        within: np.ndarray | None = None,
+        within: set[int] | None = None,
         lookup: bool = False,
         saturate: bool = True,
-    ) -> Matches:
-        """The matches of term `q` in one segment's `reader`, at local docnum + `offset`; only
-        documents in `within` (a mask over global docnums) when given. Without `saturate`,
-        each scores boost * tf / ((1 - B) + B * length / average length) instead (BM25F's
+    ) -> None:
+        """Add the scores of term `q` in one segment's `reader` to `scores`, keyed by local
+        docnum + `offset`; only for documents in `within` when given. Without `saturate`,
+        add boost * tf / ((1 - B) + B * length / average length) instead (BM25F's
         per-field part)."""
         fieldname, text = q.fieldname, q.text
         if (fieldname, text) not in reader:
-            return Matches.empty()
+            return
+        get = scores.get
+        if self.searcher.schema[fieldname].scorable:
+            norms = self._norm_table(fieldname)
+            factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
+            lengths = self.segments.lengths(reader, fieldname)
+
+            def add(ids: Any, weights: Any) -> None:
+                for d, w in zip(ids, weights, strict=True):
+                    g = d + offset
+                    scores[g] = get(g, 0.0) + factor * w / (w + norms[lengths[d]])
+
+            if not saturate:  # norms hold K1 * ((1 - B) + B * length / average)
+                factor = q.boost * self.K1
+
+                def add(ids: Any, weights: Any) -> None:
+                    for d, w in zip(ids, weights, strict=True):
+                        g = d + offset
+                        scores[g] = get(g, 0.0) + factor * w / norms[lengths[d]]
+
+        else:  # unscored fields (author) score their term frequency, as Whoosh does
+
+            def add(ids: Any, weights: Any) -> None:
+                for d, w in zip(ids, weights, strict=True):
+                    scores[d + offset] = get(d + offset, 0.0) + w * q.boost
+
         if within is not None and lookup:
-            local = np.flatnonzero(within[offset : offset + reader.doc_count_all()])
+            end = offset + reader.doc_count_all()
+            local = sorted(d - offset for d in within if offset <= d < end)
             cached = self.segments.cached_postings(reader, fieldname, text)
             if cached is None:
                 # A few candidates against a long list that is not decoded yet: decode only
                 # the blocks that can hold them.
-                ids, weights = _lookups(reader.postings(fieldname, text), local.tolist())
-            else:
-                all_ids, all_weights = _as_arrays(cached)
-                at = np.searchsorted(all_ids, local)
-                hit = at < len(all_ids)
-                hit[hit] = all_ids[at[hit]] == local[hit]
-                ids, weights = local[hit], all_weights[at[hit]]
-        else:
-            ids, weights = _as_arrays(self.segments.postings(reader, fieldname, text))
-            if within is not None:
-                wanted = within[offset : offset + reader.doc_count_all()][ids]
-                ids, weights = ids[wanted], weights[wanted]
-        if not len(ids):
-            return Matches.empty()
-        tf = weights.astype(np.float64)
-        if self.searcher.schema[fieldname].scorable:
-            norms = self._norm_table(fieldname)
-            lengths = np.frombuffer(self.segments.lengths(reader, fieldname), np.uint8)
-            norm = norms[lengths[ids]]
-            if saturate:
-                factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
-                scores = factor * tf / (tf + norm)
-            else:  # norms hold K1 * ((1 - B) + B * length / average)
-                scores = q.boost * self.K1 * tf / norm
-        else:  # unscored fields (author) score their term frequency, as Whoosh does
-            scores = tf * q.boost
-        return Matches(np.add(ids, offset, dtype=np.int64), scores, ones(len(ids)))
+                _lookups(reader.postings(fieldname, text), local, add)
+                return
+            ids, weights = cached
+            found_ids: list[int] = []
+            found_weights: list[float] = []
+            for d in local:  # find each by bisection
+                i = bisect_left(ids, d)
+                if i < len(ids) and ids[i] == d:
+                    found_ids.append(d)
+                    found_weights.append(weights[i])
+            add(found_ids, found_weights)
+            return
+        ids, weights = self.segments.postings(reader, fieldname, text)
+        if within is None:
+            add(ids, weights)
+            return
+        end = offset + reader.doc_count_all()
+        local = sorted(d - offset for d in within if offset <= d < end)
+        wanted = set(local)
+        pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
+        add([d for d, _ in pairs], [w for _, w in pairs])
 
-    def _norm_table(self, fieldname: str) -> np.ndarray:
+    def _norm_table(self, fieldname: str) -> list[float]:
         """K1 * ((1 - B) + B * length / average length), for each of the 256 length bytes."""
         table = self._norms.get(fieldname)
         if table is None:
@@ -550,14 +496,8 @@ class TermAtATime:
         return table
 
 
-def _as_arrays(postings: Postings) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, frequencies) as numpy arrays over the same memory (no copy)."""
-    ids, weights = postings
-    return np.frombuffer(ids, np.int32), np.frombuffer(weights, np.float32)
-
-
-def _lookups(matcher: Any, docs: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The postings (ids, frequencies) of the (sorted, local) `docs` the term has.
+def _lookups(matcher: Any, docs: list[int], add: Callable[[Any, Any], None]) -> None:
+    """Feed `add` the postings of the (sorted, local) `docs` the term has.
 
     Blocks whose last id is below the next wanted document are passed over on their header
     alone; within a block the id is found by bisection.
@@ -574,7 +514,8 @@ def _lookups(matcher: Any, docs: list[int]) -> tuple[np.ndarray, np.ndarray]:
             if matcher.is_active() and matcher.id() == d:
                 ids.append(d)
                 weights.append(matcher.weight())
-        return np.array(ids, np.int64), np.array(weights, np.float32)
+        add(ids, weights)
+        return
     block_ids: Any = None
     block_weights: Any = None
     for d in docs:
@@ -591,23 +532,23 @@ def _lookups(matcher: Any, docs: list[int]) -> tuple[np.ndarray, np.ndarray]:
         if i < len(block_ids) and block_ids[i] == d:
             ids.append(d)
             weights.append(block_weights[i])
-    return np.array(ids, np.int64), np.array(weights, np.float32)
+    add(ids, weights)
 
 
-def best_scored(found: Matches, limit: int) -> list[int]:
-    """The `limit` docnums of `found` with the highest scores, ties to the lower docnum
-    (Whoosh's order): the `limit`-th best score is found by partitioning the scores, and
-    only those at or above it are sorted."""
-    if limit <= 0 or not len(found):
+def best_scored(scores: Scores, limit: int, docs: Iterable[int] | None = None) -> list[int]:
+    """The `limit` docnums of `docs` (all of `scores` by default) with the highest scores,
+    ties to the lower docnum: `nlargest(limit, docs, key=lambda d: (scores[d], -d))`, without
+    a Python key call and a tuple per document. The `limit`-th best score is found among the
+    bare floats, and only the documents at or above it are sorted."""
+    pool = list(scores) if docs is None else docs if isinstance(docs, list) else list(docs)
+    if limit <= 0 or not pool:
         return []
-    docs, values = found.docs, found.scores
-    if len(docs) > limit:
-        cut = len(docs) - limit
-        floor = np.partition(values, cut)[cut]
-        above = values >= floor
-        docs, values = docs[above], values[above]
-    order = np.lexsort((docs, -values))[:limit]
-    return [int(d) for d in docs[order]]
+    if len(pool) > limit:
+        values = scores.values() if docs is None else map(scores.__getitem__, pool)
+        floor = nlargest(limit, values)[-1]
+        pool = [d for d in pool if scores[d] >= floor]
+    pool.sort(key=lambda d: (-scores[d], d))
+    return pool[:limit]
 
 
 def _positions(reader: Any, fieldname: str, text: str, docs: list[int]) -> dict[int, Any]:
@@ -658,3 +599,9 @@ def _phrase_docs(reader: Any, fieldname: str, words: list[str], docs: list[int])
             if (after := {p for p in positions if p - 1 in ends[d]})
         }
     return sorted(ends)
+
+
+def _boosted(scores: Scores, boost: float) -> Scores:
+    if boost == 1.0:
+        return scores
+    return {d: s * boost for d, s in scores.items()}

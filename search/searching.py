@@ -3,13 +3,13 @@
 """search(): matching set, visibility, facets, ranking, highlights and "did you mean"."""
 
 import re
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
+from heapq import nlargest
+from itertools import chain, islice
 from typing import Any
 
-import numpy as np
 from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.query.compound import And, Or
 from whoosh.query.qcore import Query
@@ -23,7 +23,7 @@ from search.documents import Facet, SearchHit, SearchPage, SearchQuery
 from search.fields import TEXT_FIELDS
 from search.highlight import find_matches, highlight_content, highlight_title
 from search.querying import QueryBuilder
-from search.scoring import Matches, SegmentCache, TermAtATime, best_scored, mask_of
+from search.scoring import SegmentCache, TermAtATime, best_scored
 from search.writing import to_timestamp
 
 MAX_PER_PAGE = 100
@@ -50,7 +50,6 @@ class Window:
 
     def __init__(self, info: DocInfo, low: int | None, high: int) -> None:
         self.info, self.low, self.high = info, low, high
-        self._allowed: np.ndarray | None = None
         inside = info.count_inside(low, high)
         # Whoosh takes either an allow-list (filter) or a deny-list (mask): send the smaller.
         if inside * 2 < len(info.published):
@@ -72,17 +71,6 @@ class Window:
         """Every live document in the window."""
         inside = self.filter if self.filter is not None else self.info.inside(self.low, self.high)
         return inside - self.info.deleted
-
-    def allowed(self) -> np.ndarray:
-        """A boolean mask over docnums: the live documents published within the window."""
-        if self._allowed is None:
-            published = self.info.published_at
-            mask = published <= self.high
-            if self.low is not None:
-                mask &= published >= self.low
-            mask &= self.info.live
-            self._allowed = mask
-        return self._allowed
 
 
 def window_for(info: DocInfo, request: SearchQuery) -> Window:
@@ -121,7 +109,6 @@ def run_search(
     limit = page * per_page
     total: int | None = None
     exact = True
-    matched: set[int] | np.ndarray
     if matcher is None:
         matched = window.visible()
         ordered = info.by_time(matched, limit, newest=(sort == "newest"))
@@ -188,8 +175,7 @@ class _RankingCollector(TopCollector):
 @dataclass
 class Ranking:
     top: list[tuple[int, float]]  # (docnum, score), best first
-    visited: np.ndarray  # docnums, ascending: the matching set when `exact`, else the part
-    # the pruned walk (or the champion lists) saw
+    visited: set[int]  # the matching set when `exact`, else the part the pruned walk saw
     total: int
     exact: bool
 
@@ -218,20 +204,20 @@ def rank(
     if fast is not None and (exact or champions is None or _flat_terms(q) is None):
         found = fast.evaluate(q)
         if found is not None:
-            return _ranking_of(found, window, limit)
+            return _ranking_of(found[0], window, limit)
     terms = None if exact or champions is None or fast is None else _flat_terms(q)
     walked = q
-    candidates: np.ndarray | None = None
+    candidates: set[int] | None = None
     if terms is not None and champions is not None and fast is not None:
         # Approximate scores for rare terms' posts and common terms' champions, then the
         # best of those re-scored exactly with the whole query (see champions.py).
         approx = champions.candidates(searcher, fast, terms)
-        approx = approx.where(window.allowed()[approx.docs])
-        candidates = approx.docs
-        best = best_scored(approx, limit + RERANK_EXTRA)
-        rescored = fast.evaluate(q, mask_of(best, fast.size))
+        deleted = window.info.deleted
+        candidates = {d for d in approx if window.admits(d) and d not in deleted}
+        best = nlargest(limit + RERANK_EXTRA, candidates, key=approx.__getitem__)
+        rescored = fast.evaluate(q, set(best))
         if rescored is not None:
-            ranked = _ranking_of(rescored, window, limit)
+            ranked = _ranking_of(rescored[0], window, limit)
             estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
             return Ranking(ranked.top, candidates, max(len(candidates), estimate), False)
         walked = And([Docnums(best), q])
@@ -240,20 +226,25 @@ def rank(
         walked, FilterCollector(ranking, allow=window.filter, restrict=window.mask)
     )
     top = [(d, float(score or 0.0)) for score, d in ranking.results().top_n]
-    visited = np.unique(np.array(ranking.docs, np.int64)) if candidates is None else candidates
+    visited = set(ranking.docs) if candidates is None else candidates
     if exact:
         return Ranking(top, visited, len(visited), True)
     estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
     return Ranking(top, visited, max(len(visited), estimate), False)
 
 
-def _ranking_of(found: Matches, window: Window, limit: int) -> Ranking:
+def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking:
     """The ranking of every match's score, restricted to the window's live documents."""
-    visible = found.where(window.allowed()[found.docs])
+    deleted = window.info.deleted
+    if window.filter is not None:
+        allowed = window.filter
+        visible = [d for d in scores if d in allowed and d not in deleted]
+    else:
+        hidden = (window.mask or set()) | deleted
+        visible = [d for d in scores if d not in hidden]
     # Ties go to the lower docnum (the older post), as Whoosh's collector does.
-    best = best_scored(visible, limit)
-    scores = visible.scores[np.searchsorted(visible.docs, best)].tolist()
-    return Ranking(list(zip(best, scores, strict=True)), visible.docs, len(visible), True)
+    best = best_scored(scores, limit, visible)
+    return Ranking([(d, scores[d]) for d in best], set(visible), len(visible), True)
 
 
 def _flat_terms(q: Query) -> list[Term] | None:
@@ -314,44 +305,38 @@ def _word_groups(q: Query | None) -> list[Query] | None:
     return [Or(leaves) for leaves in groups.values()]
 
 
-def count_facets(info: DocInfo, docs: set[int] | np.ndarray, total: int) -> dict[str, list[Facet]]:
+def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Facet]]:
     """Counts of tags, authors and years in `docs`, scaled to `total` documents.
 
     Exact when `docs` is the whole matching set of at most FACET_EXACT_MAX documents; else
-    estimated from every k-th document of the set, at most FACET_EXACT_MAX of them. Docnums
-    follow publishing order (a set of them iterates in about that order), so this is a
-    sample spread evenly over time; the same query gives the same counts on every request.
-    (A random sample of the sorted set cost more than the counting: 3 ms at 50,000 matches.)
+    estimated from every k-th document of the set, at most FACET_EXACT_MAX of them. A set of
+    docnums iterates in about docnum order, that is publishing order, so this is a sample
+    spread evenly over time; the same query gives the same counts on every request. (A random
+    sample of the sorted set cost more than the counting: 3 ms at 50,000 matches.)
     """
-    step = -(-len(docs) // FACET_EXACT_MAX) if len(docs) > FACET_EXACT_MAX else 1
-    if isinstance(docs, np.ndarray):
-        sample = docs[::step]
-    else:
-        sample = np.fromiter(islice(docs, 0, None, step), np.int64)
-    scale = total / len(sample) if len(sample) else 1.0
-    # Counted by numpy over the id columns; only the values that make the top meet Python.
-    columns = info.columns
-    tags = info.tag_table.count(columns.tag_ids[sample])
-    authors = np.bincount(columns.author_ids[sample]) if len(sample) else np.zeros(0, np.int64)
-    years = np.bincount(columns.years[sample]) if len(sample) else np.zeros(0, np.int64)
-    tag_names, author_names = info.tag_table.names, info.author_names
-    return {
-        "tags": _top(tags, tag_names.__getitem__, scale),
-        "authors": _top(authors, author_names.__getitem__, scale),
-        "years": _top(years, str, scale),
-    }
+    sample: Any = docs
+    if len(docs) > FACET_EXACT_MAX:
+        step = -(-len(docs) // FACET_EXACT_MAX)
+        sample = list(islice(docs, 0, None, step))
+    scale = total / len(sample) if sample else 1.0
+    # Counted in C: a Counter over one flat iterable each, not an update per document.
+    tag_sets = map(info.tag_sets.__getitem__, map(info.tag_ids.__getitem__, sample))
+    tags: Counter[str] = Counter(chain.from_iterable(tag_sets))
+    authors: Counter[str] = Counter(
+        map(info.author_names.__getitem__, map(info.author_ids.__getitem__, sample))
+    )
+    years: Counter[int] = Counter(map(info.years.__getitem__, sample))
+    by_year: Counter[str] = Counter({str(y): n for y, n in years.items()})
 
+    def top(c: Counter[str]) -> list[Facet]:
+        items: Any = c.items()
+        if len(c) > MAX_FACETS:  # only the values at or above the MAX_FACETS-th count sorted
+            floor = nlargest(MAX_FACETS, c.values())[-1]
+            items = [(v, n) for v, n in items if n >= floor]
+        best = sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
+        return [Facet(v, max(1, round(n * scale))) for v, n in best]
 
-def _top(counts: np.ndarray, name: Callable[[int], str], scale: float) -> list[Facet]:
-    """The MAX_FACETS values with the highest counts (ties by value), counts scaled."""
-    found = np.flatnonzero(counts)
-    if len(found) > MAX_FACETS:  # only the values at or above the MAX_FACETS-th count sorted
-        values = counts[found]
-        cut = len(found) - MAX_FACETS
-        found = found[values >= np.partition(values, cut)[cut]]
-    items = [(name(i), int(counts[i])) for i in found.tolist()]
-    best = sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
-    return [Facet(v, max(1, round(n * scale))) for v, n in best]
+    return {"tags": top(tags), "authors": top(authors), "years": top(by_year)}
 
 
 def _hits(

@@ -4,7 +4,6 @@
 
 from itertools import islice
 
-import numpy as np
 from whoosh.query.compound import And
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
@@ -39,12 +38,8 @@ def suggestions(
     segments = segments if segments is not None else SegmentCache()
     fast = TermAtATime(searcher, segments)
     found = fast.evaluate(q)
-    best: list[int] = []
-    if found is not None:
-        if hidden:
-            gone = np.fromiter(hidden, np.int64, len(hidden))
-            found = found.where(~np.isin(found.docs, gone))
-        best = best_scored(found, limit)
+    scores = found[0] if found is not None else {}
+    best = best_scored(scores, limit, [d for d in scores if d not in hidden])
     reader = searcher.reader()
     titles = []
     for docnum in best:

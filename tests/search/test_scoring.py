@@ -4,7 +4,6 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pytest
 from whoosh.query.compound import And, AndNot
 from whoosh.query.positional import Phrase
@@ -13,7 +12,7 @@ from whoosh.query.terms import Term
 from whoosh.util.numeric import byte_to_length
 
 from search import SearchIndex, SearchQuery
-from search.scoring import SegmentCache, TermAtATime, mask_of
+from search.scoring import SegmentCache, TermAtATime
 from search.searching import _word_groups
 from tests.search.docs import NOW, make_doc
 
@@ -89,7 +88,7 @@ def test_scores_equal_whooshs(index: SearchIndex, text: str) -> None:
     for q in shapes:
         found = fast.evaluate(q)
         assert found is not None, q
-        ours = {d: s for d, s in found.as_dict().items() if d not in info.deleted}
+        ours = {d: s for d, s in found[0].items() if d not in info.deleted}
         whoosh = whoosh_scores(searcher, q)
         assert whoosh or q is not parsed, q
         assert set(ours) == set(whoosh), q
@@ -114,11 +113,10 @@ def test_restricting_to_candidates_gives_the_same_scores(index: SearchIndex) -> 
     fast = TermAtATime(searcher, SegmentCache(), field_weights={})
     everything = fast.evaluate(q)
     assert everything is not None
-    scores = everything.as_dict()
-    some = set(random.Random(5).sample(sorted(scores), 12)) | {10_000}
-    restricted = fast.evaluate(q, mask_of(some, fast.size))
+    some = set(random.Random(5).sample(sorted(everything[0]), 12)) | {10_000}
+    restricted = fast.evaluate(q, some)
     assert restricted is not None
-    assert restricted.as_dict() == pytest.approx({d: scores[d] for d in some if d < 10_000})
+    assert restricted[0] == pytest.approx({d: everything[0][d] for d in some if d < 10_000})
 
 
 def test_phrases_with_slop_are_left_to_whoosh(index: SearchIndex) -> None:
@@ -158,8 +156,7 @@ def test_bm25f_adds_field_frequencies_before_saturating(index: SearchIndex) -> N
     weights = {"title": 2.0, "content": 1.0}
     found = TermAtATime(searcher, SegmentCache(), field_weights=weights).evaluate(q)
     assert found is not None
-    scores = found.as_dict()
-    counts = dict(zip(found.docs.tolist(), found.counts.tolist(), strict=True))
+    scores, counts = found
     K1, B = searcher.weighting.K1, searcher.weighting.B
     reader = searcher.reader()
     # the idf is the field where the word is most common
@@ -178,7 +175,7 @@ def test_bm25f_adds_field_frequencies_before_saturating(index: SearchIndex) -> N
         both += counts[docnum] == 2
     assert both  # some posts have the word in title and body: counted once, saturated once
     per_field = TermAtATime(searcher, SegmentCache(), field_weights={}).evaluate(q)
-    assert per_field is not None and set(per_field.as_dict()) == set(scores)
+    assert per_field is not None and set(per_field[0]) == set(scores)
 
 
 def test_length_bytes_are_whooshs_field_lengths(index: SearchIndex) -> None:
@@ -239,57 +236,31 @@ def test_candidate_lookups_agree_with_and_without_decoded_lists(index: SearchInd
     assert q is not None
     some = set(random.Random(7).sample(range(300), 6))
     cold = TermAtATime(searcher, SegmentCache(), field_weights={})
-    first = cold.evaluate(q, mask_of(some, cold.size))
-    assert first is not None and len(first)
+    first = cold.evaluate(q, some)
+    assert first is not None and first[0]
     assert not cold.segments._postings  # nothing decoded whole
     warm = TermAtATime(searcher, SegmentCache(), field_weights={})
     assert warm.evaluate(q) is not None and warm.segments._postings
-    second = warm.evaluate(q, mask_of(some, warm.size))
+    second = warm.evaluate(q, some)
     assert second is not None
-    assert second.as_dict() == pytest.approx(first.as_dict())
-    assert second.counts.tolist() == first.counts.tolist()
+    assert second[0] == pytest.approx(first[0]) and second[1] == first[1]
 
 
 def test_best_scored_is_nlargest_with_ties_to_the_lower_docnum() -> None:
     from heapq import nlargest
 
-    from search.scoring import Matches, best_scored
+    from search.scoring import best_scored
 
     rng = random.Random(7)
     for _ in range(200):
         # Few distinct values, so that ties are common, also at the cut.
         scores = {rng.randrange(10_000): float(rng.randrange(6)) for _ in range(rng.randrange(40))}
         limit = rng.randrange(0, 12)
-        docs = sorted(d for d in scores if rng.random() < 0.7)
-        found = Matches(np.array(docs, np.int64), np.array([scores[d] for d in docs]),
-                        np.ones(len(docs), np.int32))
-        assert best_scored(found, limit) == nlargest(
+        docs = [d for d in scores if rng.random() < 0.7]
+        assert best_scored(scores, limit) == nlargest(
+            limit, scores, key=lambda d: (scores[d], -d)
+        )
+        assert best_scored(scores, limit, docs) == nlargest(
             limit, docs, key=lambda d: (scores[d], -d)
         )
-
-
-def test_merged_adds_up_parts_and_leaves_its_scratch_clean() -> None:
-    """Both ways of finding the union (sorting a small one, scanning a large one) give the
-    sum of the parts, and the per-thread scratch arrays are zero again afterwards."""
-    from search import scoring
-    from search.scoring import Matches, merged
-
-    rng = random.Random(11)
-    for size, count in ((10_000, 30), (200, 150)):  # small union against large
-        parts, expected = [], {}
-        for _ in range(4):
-            docs = sorted(rng.sample(range(size), count))
-            scores = [rng.random() for _ in docs]
-            parts.append(Matches(np.array(docs, np.int64), np.array(scores),
-                                 np.ones(len(docs), np.int32)))
-            for d, s in zip(docs, scores, strict=True):
-                total, n = expected.get(d, (0.0, 0))
-                expected[d] = (total + s, n + 1)
-        found = merged(parts, size)
-        assert found.docs.tolist() == sorted(expected)
-        assert found.scores.tolist() == pytest.approx([expected[d][0] for d in sorted(expected)])
-        assert found.counts.tolist() == [expected[d][1] for d in sorted(expected)]
-        total, counts = scoring._scratch.arrays
-        assert len(total) == size and not total.any() and not counts.any()
-    assert merged([], 10).docs.tolist() == []
-    assert merged([parts[0]], 200) is parts[0]
+        assert best_scored(scores, limit, iter(docs)) == best_scored(scores, limit, docs)

@@ -1,6 +1,5 @@
 
 
-import numpy as np
 import pytest
 
 from search import SearchIndex, SearchQuery
@@ -118,30 +117,22 @@ class TestRelatedTagBoost:
         import random
         from types import SimpleNamespace
 
-        from search.docinfo import ByDoc, Distinct
         from search.related import _add_tag_scores
-        from search.scoring import Matches, best_scored
+        from search.scoring import best_scored
 
         rng = random.Random(3)
         for _ in range(300):
             n = rng.randrange(1, 60)
-            sets: Distinct[tuple[str, ...]] = Distinct()
-            ids = sets.ids_of([tuple(rng.sample("abcde", rng.randrange(3))) for _ in range(n)])
-            info = SimpleNamespace(tags=ByDoc(ids, sets.values), tag_sets=sets.values,
-                                   columns=SimpleNamespace(tag_ids=np.array(ids)))
+            info = SimpleNamespace(tags=[tuple(rng.sample("abcde", rng.randrange(3)))
+                                         for _ in range(n)])
             tag_score = {t: rng.choice([0.0, 0.5, 2.0, 7.0]) for t in rng.sample("abcd", 2)}
             scores = {d: float(rng.randrange(20)) for d in range(n) if rng.random() < 0.8}
-            docs = np.array(sorted(scores), np.int64)
             limit = rng.randrange(1, 8)
-            ones = np.ones(len(docs), np.int32)
-            everyone = Matches(docs, np.array([
-                scores[d] + sum(tag_score.get(t, 0.0) for t in info.tags[d]) for d in docs.tolist()
-            ]), ones)
-            found = Matches(docs, np.array([scores[d] for d in docs.tolist()]), ones)
-            boosted = _add_tag_scores(info, tag_score, found, limit)  # type: ignore[arg-type]
+            everyone = {d: s + sum(tag_score.get(t, 0.0) for t in info.tags[d])
+                        for d, s in scores.items()}
+            boosted = _add_tag_scores(info, tag_score, dict(scores), limit)  # type: ignore[arg-type]
             assert best_scored(boosted, limit) == best_scored(everyone, limit)
-            expected = everyone.as_dict()
-            assert all(expected[d] == s for d, s in boosted.as_dict().items())
+            assert all(boosted[d] == everyone[d] for d in boosted)
 
     def test_shared_tags_rank_first(self) -> None:
         ix = self._index()
