@@ -22,7 +22,7 @@ from whoosh.query.qcore import Query
 from whoosh.query.terms import Term
 from whoosh.searching import Searcher
 
-from search.scoring import TermAtATime, best_scored
+from search.scoring import TermAtATime
 
 #: Posts kept per common term.
 CHAMPIONS = 100
@@ -60,9 +60,7 @@ class ChampionCache:
                 if found is not None:
                     self._lists.move_to_end(key)
             if found is None:
-                scores: dict[int, float] = {}
-                fast.add_segment(scores, sub.reader(), 0, Term(fieldname, text))
-                found = [(d, scores[d]) for d in best_scored(scores, CHAMPIONS)]
+                found = fast.best_in_segment(sub.reader(), Term(fieldname, text), CHAMPIONS)
                 with self._lock:
                     self._lists[key] = found
                     while len(self._lists) > self.size:

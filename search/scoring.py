@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from heapq import nlargest
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.compound import And, AndNot, Or
@@ -485,6 +486,37 @@ class TermAtATime:
         wanted = set(local)
         pairs = [(d, w) for d, w in zip(ids, weights, strict=True) if d in wanted]
         add([d for d, _ in pairs], [w for _, w in pairs])
+
+    def best_in_segment(self, reader: Any, q: Term, limit: int) -> list[tuple[int, float]]:
+        """The `limit` best (local docnum, score) of term `q` alone in one segment, ties to the
+        lower docnum: what `add_segment` then `best_scored` give, computed as arrays.
+
+        For champion lists (champions.py), made once per common term and segment: tens of
+        thousands of postings, ~15 ms one at a time in Python, ~1 ms with numpy. Only here:
+        numpy lets go of the GIL in its sorts and large gathers, and dozens of such calls in
+        every search made a worker's search thread wait on its event loop under load (see
+        docs/benchmarks.md), where one list made once costs nothing.
+        """
+        fieldname, text = q.fieldname, q.text
+        if (fieldname, text) not in reader:
+            return []
+        if not self.searcher.schema[fieldname].scorable:
+            scores: Scores = {}
+            self.add_segment(scores, reader, 0, q)
+            return [(d, scores[d]) for d in best_scored(scores, limit)]
+        ids, weights = self.segments.postings(reader, fieldname, text)
+        docs = np.frombuffer(ids, np.int32)
+        tf = np.frombuffer(weights, np.float32).astype(np.float64)
+        norms = np.array(self._norm_table(fieldname))
+        lengths = np.frombuffer(self.segments.lengths(reader, fieldname), np.uint8)
+        factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
+        found = factor * tf / (tf + norms[lengths[docs]])
+        if len(found) > limit > 0:
+            cut = len(found) - limit
+            above = found >= np.partition(found, cut)[cut]
+            docs, found = docs[above], found[above]
+        order = np.lexsort((docs, -found))[: max(limit, 0)]
+        return list(zip(docs[order].tolist(), found[order].tolist(), strict=True))
 
     def _norm_table(self, fieldname: str) -> list[float]:
         """K1 * ((1 - B) + B * length / average length), for each of the 256 length bytes."""

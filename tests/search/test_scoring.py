@@ -264,3 +264,26 @@ def test_best_scored_is_nlargest_with_ties_to_the_lower_docnum() -> None:
             limit, docs, key=lambda d: (scores[d], -d)
         )
         assert best_scored(scores, limit, iter(docs)) == best_scored(scores, limit, docs)
+
+
+@pytest.mark.parametrize("limit", [0, 1, 5, 40, 10_000])
+def test_best_in_segment_is_add_segment_then_best_scored(index: SearchIndex, limit: int) -> None:
+    """Champion lists are computed as arrays: the same documents, order and scores as
+    scoring the term into a dict and taking the best (ties to the lower docnum)."""
+    from search.scoring import best_scored
+
+    searcher, _ = index._reading()
+    fast = TermAtATime(searcher, SegmentCache())
+    checked = 0
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        for term in (Term("content", "garden"), Term("title", "basil", boost=2.5),
+                     Term("content", "nosuchword"), Term("author", "bob")):
+            scores: dict[int, float] = {}
+            fast.add_segment(scores, reader, 0, term)
+            expected = [(d, scores[d]) for d in best_scored(scores, limit)]
+            found = fast.best_in_segment(reader, term, limit)
+            assert [d for d, _ in found] == [d for d, _ in expected], term
+            assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-12)
+            checked += bool(expected)
+    assert checked or limit == 0
