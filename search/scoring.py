@@ -53,6 +53,11 @@ FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "content": 1.0}
 #: (local ids, term frequencies) of a term in one segment: arrays, or memoryviews of a
 #: segment's `.ink` file (arrays.py); both index, slice, bisect and iterate alike.
 Postings = tuple[Any, Any]
+#: Whole posting lists at least this long are scored as arrays (numpy) and then added into
+#: the scores dict, about twice as fast as term by term in Python. Not shorter ones: numpy lets
+#: go of the GIL in its larger gathers, and a search thread that does so dozens of times a
+#: search waits on a busy event loop each time (docs/benchmarks.md, run 18).
+ARRAY_POSTINGS = 2048
 #: Decoded postings kept in memory per index (8 bytes each: 32 MB).
 MAX_CACHED_POSTINGS = 4_000_000
 #: Characters of stored documents (hits' titles and bodies) kept in memory per index.
@@ -479,6 +484,24 @@ class TermAtATime:
             return
         ids, weights = self.segments.postings(reader, fieldname, text)
         if within is None:
+            if len(ids) >= ARRAY_POSTINGS and self.searcher.schema[fieldname].scorable:
+                norms_of = np.array(self._norm_table(fieldname))
+                lengths_of = np.frombuffer(self.segments.lengths(reader, fieldname), np.uint8)
+                docs = np.frombuffer(ids, np.int32)
+                tf = np.frombuffer(weights, np.float32).astype(np.float64)
+                norm = norms_of[lengths_of[docs]]
+                if saturate:
+                    factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
+                    values = (factor * tf / (tf + norm)).tolist()
+                else:
+                    values = (q.boost * self.K1 * tf / norm).tolist()
+                keys = (docs.astype(np.int64) + offset).tolist()
+                if not scores:  # the first part: built in C
+                    scores.update(zip(keys, values, strict=True))
+                    return
+                for g, value in zip(keys, values, strict=True):
+                    scores[g] = get(g, 0.0) + value
+                return
             add(ids, weights)
             return
         end = offset + reader.doc_count_all()

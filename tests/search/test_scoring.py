@@ -287,3 +287,25 @@ def test_best_in_segment_is_add_segment_then_best_scored(index: SearchIndex, lim
             assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-12)
             checked += bool(expected)
     assert checked or limit == 0
+
+
+def test_long_lists_scored_as_arrays_give_the_same_scores(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every list taken the array way (as long lists are): the same scores as term by term."""
+    from search import scoring
+
+    searcher, _ = index._reading()
+    by_loop = {}
+    for text in QUERIES:
+        q = index._builder.build(text, searcher).query
+        found = TermAtATime(searcher, SegmentCache()).evaluate(q)
+        assert found is not None
+        by_loop[text] = found
+    monkeypatch.setattr(scoring, "ARRAY_POSTINGS", 1)
+    for text in QUERIES:
+        q = index._builder.build(text, searcher).query
+        found = TermAtATime(searcher, SegmentCache()).evaluate(q)
+        assert found is not None
+        assert found[0] == pytest.approx(by_loop[text][0], rel=1e-12), text
+        assert found[1] == by_loop[text][1], text
