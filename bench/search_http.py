@@ -546,6 +546,9 @@ average during each latency run is given):
 | 15 | run 14's code, 1.5 hours later on a fast machine | 2.0 | 12.4 / 44 ms | 14.0 ms | 18.5 ms | 167 / 430 ms | 377 | 157 s | 484 MB |
 | 16 | + related posts' own post looked up on the search thread, the fused text analyser, reasons named by the key-term pass (50 minutes after run 15) | 2.0 | 15.6 / 46 ms | 22.5 ms | 15.4 ms | 216 / 446 ms | 197 | 186 s | 483 MB |
 | 17 | + garbage collector threshold 50,000, per-document tables as arrays (2026-12-03, 45 minutes after run 16) | 1.9 | 10.4 / 36 ms | 12.5 ms | 13.6 ms | 162 / 327 ms | 278 | 173 s | 446 MB |
+| 18 | + numpy for all term-at-a-time scoring and facets, highlight candidates by `str.find`, prefix listings seeding document frequencies, a comment index (a later session, a slow hour: reindex CPU 363 s) | 2.0 | 11.0 / 37 ms | 7.9 ms | 14.2 ms | 153 / 343 ms | 209 | 196 s | 468 MB |
+| 19 | numpy scoring taken back out (see below), numpy only for champion lists (20 minutes after run 18) | 1.9 | 12.9 / 41 ms | 16.2 ms | 18.2 ms | 172 / 388 ms | 262 | 172 s | 467 MB |
+| 20 | + whole posting lists of 2,048+ postings scored as arrays (15 minutes after run 19, a fast hour: reindex CPU 268 s) | 1.8 | 7.7 / 26 ms | 11.9 ms | 11.9 ms | 154 / 404 ms | 270 | 145 s | 468 MB |
 
 Runs 9 and 10 are not comparable with run 8: the machine was slower that day. The same code as run 8
 reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
@@ -654,7 +657,8 @@ step on the same machine; steps of less than ~10% are within the noise):
   load a POST took 392 ms (p50) and a new post became searchable in 754 / 1664 ms.
 - **Tried and dropped**: scoring with numpy arrays over every docnum (a few array passes per
   query term: no faster at 10,000 posts, twice as slow at 100,000, where ANDs lose their
-  look-ups of the few candidates left); posting blocks written without zlib (45% larger index,
+  look-ups of the few candidates left; numpy over each term's matches instead was tried
+  again in run 18, see there); posting blocks written without zlib (45% larger index,
   no measurable gain once lists are kept decoded).
 
 What each change of runs 6-8 bought (measured in the process with cProfile / py-spy on the
@@ -804,23 +808,70 @@ What each change did, measured in the process or as stated:
   time), and the rest is the library, whose first run of each query in a fresh worker costs
   more than later ones (single words 3.3 ms cold, 1.1-1.4 ms warm, at 100,000 posts).
 
-Run 17 (the table at the top), 45 minutes after run 16 with the garbage collector's threshold
+Run 17, 45 minutes after run 16 with the garbage collector's threshold
 and the per-document arrays added, met six of the seven targets: reindex 173 s (316 s of CPU,
 between runs 15 and 16, so a middling hour), search p95 36 ms, suggest p95 12.5 ms, related
 p50 13.6 ms, freshness p99 327 ms and 446 MB for the worker (483-485 MB in runs 13-16: the
 arrays). Throughput came out at 278 req/s. Search p50 was 10.4 ms against 10.
 
-Not met, and why (as of run 17):
-- **Search p50 at 100,000 posts** (10.4 ms in run 17; 12.4 and 15.6 ms in runs 15 and 16;
-  9.8-14.1 ms for one code on one folder within half an hour; 10 ms target): what is left is
-  the library (term-at-a-time scoring adds each posting into a dict in Python, ~0.1 us a
-  posting, and 2-3 word ORs and `word*` prefixes touch tens of thousands of postings: their
-  p50 is 15 ms), the summaries of hits the summary cache does not hold (1-3 ms), and about a
-  millisecond of HTTP.
-- The others were met in run 17 but not in every run this day: related p50 (13.6 / 15.4 /
-  18.5 ms in runs 17 / 16 / 15), suggest p95 (12.5 / 22.5 / 14.0 ms), reindex (173 / 186 /
-  157 s), throughput (278 / 197 / 377 req/s). Search p95 (36-46 ms) and freshness p99
-  (327-446 ms) were met in all three."""
+Runs 18-20 (2026-12-03, a later session). Run 18 had numpy do all of term-at-a-time scoring:
+each term's postings became aligned arrays of docnums, scores and matched-clause counts,
+parts merged through dense per-thread scratch arrays, ANDs and exclusions lined up by
+`searchsorted`, the top k by partition, and facets counted by `bincount` over the id
+columns. Alone it was faster (one process, the mix warm, best of three per query, 100,000
+posts: mean 6.4-6.6 -> 5.0-5.7 ms, 2-3 word p95 9-13 -> 5-6 ms; over HTTP, alternating on one
+folder, search p50 9.7 / 9.2 against 11.7 / 11.8 ms), but throughput at 10,000 posts fell
+from 280-305 to 230-237 req/s (three alternating runs each). The cause is the GIL: numpy
+lets go of it in sorts, partitions, `searchsorted`, `nonzero` and larger gathers, dozens of
+times a search, and each time the worker's event loop thread, busy with 15 other
+connections, takes it and keeps it for up to the 5 ms switch interval while the search
+thread (the bottleneck) waits. Next to a thread that only spins, the same query mix took
+8.3-9.6 s instead of 2.7 s. With searches on the event loop (`INKWELL_SEARCH_THREADS=0`,
+no second thread to hand the GIL to) the numpy code made 261-278 req/s against 227-232 for
+the dict code, which confirms it. A shorter switch interval (0.1 ms) made both codes slower.
+So run 19 took numpy scoring back out (kept on the `numpy-scoring` branch) and used numpy
+only where a list is made once and then kept: the champion lists of common terms (the first
+use of a common word at 100,000 posts scored ~50,000 postings one at a time; 2-3 word
+queries on a cold server, library p50 ~10 -> 5.6-6.5 ms). Run 20 adds the same for any whole
+posting list of 2,048 or more postings, computed as arrays and then added into the scores
+dict, so a search makes a handful of such calls, not dozens. Alternating with run 17's code
+on one folder over HTTP (`--latency-only`, two rounds each): search p50 10.5 / 9.4 against
+11.5 / 11.0 ms, 2-3 words 11.0 / 10.6 against 14.7 / 13.7 ms, p95 39 / 32 against 40 / 44
+ms, related p50 14.1 / 11.7 against 14.0 / 14.9 ms; throughput at 10,000 posts 269 / 231 /
+241 against 254 / 261 / 247 req/s.
+
+Also in runs 18-20: highlight candidates are found with `str.find` per word head instead of
+a regular expression compiled for each distinct query (~0.3 ms of every search); a prefix
+listing that no segment cut short seeds the searcher's document-frequency memo (prefix p50,
+warm, 8-10 -> 6-7 ms); and comments gained an index on (post, parent, status): the comment
+counts in every page of post summaries started from every top-level comment of the blog
+through the parent_id index (10 summaries among 300,000 comments: 77 ms -> 1.4 ms; the
+bench blog has no comments, so the tables above do not show it). Tried and left: moving
+`content` and `content_html` to the end of the post table (SQLite walks a row's overflow
+pages to reach later columns; the summaries query measured the same either way), memory-
+mapped reads for the summaries connection (no difference), slower content-version and
+indexer polls (no difference).
+
+Run 20 (the table at the top) met all seven targets, in a fast hour (its reindex took 268 s
+of CPU, against 316 s in run 17 and 363 s in run 18, for the same work): search p50 7.7 ms,
+p95 26 ms, suggest p95 11.9 ms, related p50 11.9 ms, freshness p99 404 ms, throughput 270
+req/s, reindex 145 s. The worker holds 468 MB after the latency run (446 MB in run 17:
+numpy's own ~20 MB).
+
+Where the targets stand (as of run 20):
+- **Search p50 at 100,000 posts** (7.7 ms in run 20; 11.0 and 12.9 ms in runs 18 and 19 in
+  slower hours; 9.4-10.5 ms for run 20's code on a kept folder in a middling hour, against
+  11.0-11.5 ms for run 17's): met in run 20, not in every hour. What is left per request:
+  the library (2-3 word queries and `word*` prefixes still add dicts term by term for lists
+  under 2,048 postings; prefix expansions cost a term-dictionary look-up and a block decode
+  each), the summaries of hits the summary cache does not hold (1.2-1.6 ms in the worker),
+  about 1.2 ms of framework (middleware, routing, parameters) and about a millisecond of
+  HTTP and client.
+- **Related p50** (11.9 / 18.2 / 14.2 ms in runs 20 / 19 / 18) and **throughput** (270 / 262 /
+  209 req/s) move with the hour as much as with the code; reindex (145 / 172 / 196 s) too: its
+  CPU time (268-363 s for the same work) is the best measure of the hour.
+- Search p95 (26-41 ms), suggest p95 (7.9-16.2 ms) and freshness p99 (343-404 ms) were met
+  in all three."""
 
 
 if __name__ == "__main__":
