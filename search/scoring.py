@@ -485,17 +485,8 @@ class TermAtATime:
         ids, weights = self.segments.postings(reader, fieldname, text)
         if within is None:
             if len(ids) >= ARRAY_POSTINGS and self.searcher.schema[fieldname].scorable:
-                norms_of = np.array(self._norm_table(fieldname))
-                lengths_of = np.frombuffer(self.segments.lengths(reader, fieldname), np.uint8)
-                docs = np.frombuffer(ids, np.int32)
-                tf = np.frombuffer(weights, np.float32).astype(np.float64)
-                norm = norms_of[lengths_of[docs]]
-                if saturate:
-                    factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
-                    values = (factor * tf / (tf + norm)).tolist()
-                else:
-                    values = (q.boost * self.K1 * tf / norm).tolist()
-                keys = (docs.astype(np.int64) + offset).tolist()
+                docs, found = _array_scores(ids, weights, lengths, norms, factor, saturate)
+                keys, values = (docs.astype(np.int64) + offset).tolist(), found.tolist()
                 if not scores:  # the first part: built in C
                     scores.update(zip(keys, values, strict=True))
                     return
@@ -528,12 +519,10 @@ class TermAtATime:
             self.add_segment(scores, reader, 0, q)
             return [(d, scores[d]) for d in best_scored(scores, limit)]
         ids, weights = self.segments.postings(reader, fieldname, text)
-        docs = np.frombuffer(ids, np.int32)
-        tf = np.frombuffer(weights, np.float32).astype(np.float64)
-        norms = np.array(self._norm_table(fieldname))
-        lengths = np.frombuffer(self.segments.lengths(reader, fieldname), np.uint8)
-        factor = q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1)
-        found = factor * tf / (tf + norms[lengths[docs]])
+        docs, found = _array_scores(
+            ids, weights, self.segments.lengths(reader, fieldname), self._norm_table(fieldname),
+            q.boost * self.searcher.idf(fieldname, text) * (self.K1 + 1), saturate=True,
+        )
         if len(found) > limit > 0:
             cut = len(found) - limit
             above = found >= np.partition(found, cut)[cut]
@@ -549,6 +538,17 @@ class TermAtATime:
             avg = self.searcher.avg_field_length(fieldname) or 1
             table = self._norms[fieldname] = self.segments.norms(self.K1, B, avg)
         return table
+
+
+def _array_scores(
+    ids: Any, weights: Any, lengths: bytes, norms: list[float], factor: float, saturate: bool
+) -> tuple[Any, Any]:
+    """`add_segment`'s per-posting scores of a whole list, as numpy arrays (docnums, scores):
+    the same arithmetic in the same order, so the same floats."""
+    docs = np.frombuffer(ids, np.int32)
+    tf = np.frombuffer(weights, np.float32).astype(np.float64)
+    norm = np.asarray(norms)[np.frombuffer(lengths, np.uint8)[docs]]
+    return docs, (factor * tf / (tf + norm) if saturate else factor * tf / norm)
 
 
 def _lookups(matcher: Any, docs: list[int], add: Callable[[Any, Any], None]) -> None:
