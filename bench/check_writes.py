@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from whoosh.filedb.filestore import FileStorage
 
+from api.searching.service import SyncLock
 from bench.load_writes import MARK, Write, WriteLoad
 from search import layout
 from search.fields import META_ID
@@ -87,16 +88,23 @@ async def read_database(database_url: str) -> Snapshot:
 
 
 def read_index(index_dir: Path) -> dict[int, str]:
-    """post id -> stored title, straight from the index folder (read only)."""
-    name = layout.read_current(index_dir)
-    assert name is not None, f"no index in {index_dir}"
-    ix = FileStorage(str(index_dir / name)).open_index()
+    """post id -> stored title, straight from the index folder (read only). Read under the
+    workers' sync lock: their idle compaction merges segments and deletes the old files, and
+    a reader opened from the table of contents just before would find them gone."""
+    lock = SyncLock(index_dir)
+    lock.acquire()
     try:
-        with ix.searcher() as searcher:
-            return {int(f["post_id"]): f.get("title", "")
-                    for f in searcher.all_stored_fields() if f.get("post_id") != META_ID}
+        name = layout.read_current(index_dir)
+        assert name is not None, f"no index in {index_dir}"
+        ix = FileStorage(str(index_dir / name)).open_index()
+        try:
+            with ix.searcher() as searcher:
+                return {int(f["post_id"]): f.get("title", "")
+                        for f in searcher.all_stored_fields() if f.get("post_id") != META_ID}
+        finally:
+            ix.close()
     finally:
-        ix.close()
+        lock.release()
 
 
 # -- the rules ----------------------------------------------------------------------------
