@@ -152,7 +152,8 @@ class PublicCacheMiddleware:
         if (start is None or start["status"] != 200 or version is None or len(body) > MAX_BODY
                 or versions.local_writes != writes_before or versions.usable() != version):
             return
-        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"x-request-id"]
+        headers = [(k, v) for k, v in start["headers"]
+                   if k.lower() not in (b"x-request-id", b"server-timing")]
         etag = Headers(raw=headers).get("etag")
         self.entries[key] = Entry(version, 200, headers, body, etag)
         if len(self.entries) > self.size:

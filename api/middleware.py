@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 import uuid
 from contextvars import ContextVar
 
@@ -34,7 +35,8 @@ class RequestIdFilter(logging.Filter):
 
 
 class RequestContextMiddleware:
-    """Tags each request with an ID (kept from `X-Request-ID` when sane) and hardens headers."""
+    """Tags each request with an ID (kept from `X-Request-ID` when sane), hardens headers and
+    adds the app's time to `Server-Timing` (api/timing.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -46,7 +48,7 @@ class RequestContextMiddleware:
         incoming = Headers(scope=scope).get("x-request-id", "")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-
+        began = time.perf_counter()
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -55,6 +57,9 @@ class RequestContextMiddleware:
                 started = True
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
+                spent = f"app;dur={(time.perf_counter() - began) * 1000:.2f}"  # api/timing.py
+                parts = headers.get("server-timing")
+                headers["Server-Timing"] = f"{parts}, {spent}" if parts else spent
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
                 headers.setdefault("X-Frame-Options", "DENY")

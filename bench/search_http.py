@@ -53,6 +53,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 import api.tables  # noqa: E402, F401
+from api import timing  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.posts.models import Post, PostStatus  # noqa: E402
 from api.tags.models import PostTag, Tag  # noqa: E402
@@ -232,14 +233,32 @@ def load_average() -> str:
 # ---------------------------------------------------------------- measures
 
 
-def latencies(client: httpx.Client, urls: list[str]) -> list[float]:
+def latencies(
+    client: httpx.Client, urls: list[str], parts: dict[str, list[float]] | None = None
+) -> list[float]:
+    """Milliseconds per request; `parts` gets each response's Server-Timing entries
+    (api/timing.py: `index`, `db`, `app`) and `http`, the rest of the round trip."""
     times = []
     for url in urls:
         t = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - t) * 1000)
         response.raise_for_status()
+        if parts is not None:
+            found = timing.parse(response.headers.get("server-timing", ""))
+            found["http"] = times[-1] - found.get("app", 0.0)
+            for name, ms in found.items():
+                parts.setdefault(name, []).append(ms)
     return times
+
+
+def split(parts: dict[str, list[float]]) -> str:
+    """Medians of a request's parts: the search library, the summaries, the rest of the app
+    (routing, validation, JSON) and the rest of the round trip (server loop, HTTP, client)."""
+    med = {name: statistics.median(values) for name, values in parts.items()}
+    framework = med.get("app", 0.0) - med.get("index", 0.0) - med.get("db", 0.0)
+    return (f"index {med.get('index', 0.0):.1f}, summaries {med.get('db', 0.0):.1f}, "
+            f"framework {framework:.1f}, HTTP and client {med.get('http', 0.0):.1f} ms")
 
 
 def search_url(q: str) -> str:
@@ -255,8 +274,9 @@ def measure_latency(
     with httpx.Client(base_url=base, timeout=30) as client:
         latencies(client, [search_url("warmup"), search_url("linux kernel")])
         every: list[float] = []
+        parts: dict[str, list[float]] = {}
         for kind, queries in mix.items():
-            times = latencies(client, [search_url(q) for q in queries])
+            times = latencies(client, [search_url(q) for q in queries], parts)
             every += times
             out["kinds"][kind] = (statistics.median(times), pct(times, 95))
             print(
@@ -264,6 +284,8 @@ def measure_latency(
                 flush=True,
             )
         out["search"] = (statistics.median(every), pct(every, 95), len(every))
+        out["search_parts"] = split(parts)
+        print(f"  search parts (medians): {out['search_parts']}", flush=True)
         prefixes = [
             q.rstrip("*")[: rng.choice((2, 3, 4, 5))] for q in mix["prefix"] + mix["single word"]
         ]
@@ -272,7 +294,10 @@ def measure_latency(
         )
         out["suggest"] = (statistics.median(suggest), pct(suggest, 95), len(suggest))
         slugs = [f"p-{rng.randrange(1, posts + 1)}" for _ in range(100)]
-        related = latencies(client, [f"/api/v1/posts/{s}/related" for s in slugs])
+        related_parts: dict[str, list[float]] = {}
+        related = latencies(client, [f"/api/v1/posts/{s}/related" for s in slugs], related_parts)
+        out["related_parts"] = split(related_parts)
+        print(f"  related parts (medians): {out['related_parts']}", flush=True)
         out["related"] = (statistics.median(related), pct(related, 95), len(related))
     print(
         f"  search {out['search']}, suggest {out['suggest']}, related {out['related']}", flush=True
@@ -409,6 +434,8 @@ def report(big: dict[str, Any], small: dict[str, Any], args: argparse.Namespace)
         f"| search p50, {lat['search'][2]} queries | {lat['search'][0]:.1f} ms | ≤ 10 ms "
         f"| {ok(lat['search'][0], GOALS['p50'])} |",
         f"| search p95 | {lat['search'][1]:.1f} ms | ≤ 50 ms | {ok(lat['search'][1], GOALS['p95'])} |",
+        f"| where a search's time goes (medians of each part, from `Server-Timing`) "
+        f"| {lat['search_parts']} | | |",
     ]
     lines += [
         f"| search p50 / p95, {k} | {p50:.1f} / {p95:.1f} ms | | |"
@@ -419,6 +446,7 @@ def report(big: dict[str, Any], small: dict[str, Any], args: argparse.Namespace)
         f"| ≤ 20 ms | {ok(lat['suggest'][1], GOALS['suggest'])} |",
         f"| related p50, {lat['related'][2]} random posts (p95 {lat['related'][1]:.1f} ms) "
         f"| {lat['related'][0]:.1f} ms | ≤ 15 ms | {ok(lat['related'][0], GOALS['related'])} |",
+        f"| where a related request's time goes (medians) | {lat['related_parts']} | | |",
         f"| worker RSS after the latency run, {args.posts:,} posts | {big['rss']:.0f} MB | | |",
         f"| the worker's index writer and its fork server, RSS after the freshness run | {big['helpers_rss']:.0f} MB | | |",
         f"| freshness p50 / p99 / max, 50 posts published under an 8-connection search load "

@@ -33,8 +33,9 @@ from api.searching.schemas import (
 )
 from api.searching.service import SearchService
 from api.text.slugs import slugify
+from api.timing import Timings
 from api.users.dependencies import OptionalUser
-from search import RelatedHit, SearchIndex, SearchPage
+from search import RelatedHit, SearchIndex, SearchPage, Suggestion
 
 router = APIRouter(tags=["search"])
 
@@ -45,11 +46,12 @@ _RELATED_LIST = TypeAdapter(list[RelatedPost])
 _COMPLETIONS = TypeAdapter(list[Completion])
 
 
-def _json(body: bytes | str) -> Response:
+def _json(body: bytes | str, timings: Timings | None = None) -> Response:
     """A response of JSON already encoded from our own models: FastAPI would validate the
     returned model again against `response_model` before encoding it (the route keeps
     `response_model` for the OpenAPI schema)."""
-    return Response(body, media_type="application/json")
+    headers = {"Server-Timing": timings.header()} if timings is not None and timings.parts else None
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _service(request: Request) -> SearchService:
@@ -122,14 +124,18 @@ async def search(
     """Full-text search over published posts, with highlights, facets and "did you mean"."""
     query = filters.query(q, page=page, per_page=per_page, sort=sort, now=utcnow())
     state = request.app.state
+    timings = Timings()
 
     def find(index: SearchIndex) -> tuple[SearchPage, dict[int, PostSummary] | None]:
-        result = index.search(query)
-        return result, _public_posts_here(state, [hit.post_id for hit in result.hits])
+        with timings.measure("index"):
+            result = index.search(query)
+        with timings.measure("db"):
+            return result, _public_posts_here(state, [hit.post_id for hit in result.hits])
 
     result, posts = await _service(request).read(find)
     if posts is None:
-        posts = await _public_posts(request, None, [hit.post_id for hit in result.hits])
+        with timings.measure("db"):
+            posts = await _public_posts(request, None, [hit.post_id for hit in result.hits])
     items = [
         SearchItem(
             post=posts[hit.post_id], score=round(hit.score, 4),
@@ -146,7 +152,7 @@ async def search(
             for name in ("tags", "authors", "years")
         }),
         suggestion=result.suggestion,
-    ).model_dump_json())
+    ).model_dump_json(), timings)
 
 
 @router.get("/search/suggest", response_model=list[Completion], responses=_UNAVAILABLE)
@@ -157,23 +163,30 @@ async def suggest(
 ) -> Response:
     """Search-as-you-type: up to 8 completions (post titles first, then words)."""
     now = utcnow()
-    found = await _service(request).read(lambda index: index.suggest(q, limit, now))
+    timings = Timings()
+
+    def complete(index: SearchIndex) -> list[Suggestion]:
+        with timings.measure("index"):
+            return index.suggest(q, limit, now)
+
+    found = await _service(request).read(complete)
     return _json(_COMPLETIONS.dump_json(
         [Completion(text=s.text, kind=s.kind, slug=s.slug) for s in found]
-    ))
+    ), timings)
 
 
 async def _related_posts(
     request: Request, session: SessionDep, hits: list[RelatedHit],
-    posts: dict[int, PostSummary] | None = None,
+    posts: dict[int, PostSummary] | None, timings: Timings,
 ) -> Response:
     if posts is None:
-        posts = await _public_posts(request, session, [h.post_id for h in hits])
+        with timings.measure("db"):
+            posts = await _public_posts(request, session, [h.post_id for h in hits])
     return _json(_RELATED_LIST.dump_json([
         RelatedPost(post=posts[h.post_id], score=round(h.score, 4),
                     reasons=Reasons(terms=h.terms, tags=h.tags))
         for h in hits if h.post_id in posts
-    ]))
+    ]), timings)
 
 
 @router.get("/posts/{slug}/related", response_model=list[RelatedPost],
@@ -189,14 +202,17 @@ async def related(
     service = _service(request)
     state = request.app.state
     now = utcnow()
+    timings = Timings()
 
     def find(index: SearchIndex, post_id: int) -> tuple[list[RelatedHit], dict[int, PostSummary] | None]:
-        key = (index.version(), post_id, limit)
-        hits = service.related_cache.get(key)
-        if hits is None:
-            hits = index.related(post_id, limit, now)
-            service.related_cache.put(key, hits)
-        return hits, _public_posts_here(state, [h.post_id for h in hits])
+        with timings.measure("index"):
+            key = (index.version(), post_id, limit)
+            hits = service.related_cache.get(key)
+            if hits is None:
+                hits = index.related(post_id, limit, now)
+                service.related_cache.put(key, hits)
+        with timings.measure("db"):
+            return hits, _public_posts_here(state, [h.post_id for h in hits])
 
     found = None
     reader: sa.Engine | None = getattr(state, "sync_reader", None)
@@ -207,18 +223,19 @@ async def related(
         def find_by_slug(
             index: SearchIndex,
         ) -> tuple[list[RelatedHit], dict[int, PostSummary] | None] | None:
-            with reader.connect() as conn:
+            with timings.measure("db"), reader.connect() as conn:
                 post_id = post_service.visible_post_id_sync(conn, slug, viewer=viewer)
             return None if post_id is None else find(index, post_id)
 
         found = await service.read(find_by_slug)
     if found is None:
-        post = await post_service.get_post(session, slug, viewer=viewer, bare=True)
+        with timings.measure("db"):
+            post = await post_service.get_post(session, slug, viewer=viewer, bare=True)
         assert post.id is not None
         post_id = post.id
         found = await service.read(lambda index: find(index, post_id))
     hits, posts = found
-    return await _related_posts(request, session, hits, posts)
+    return await _related_posts(request, session, hits, posts, timings)
 
 
 @router.post("/related", response_model=list[RelatedPost], responses=_UNAVAILABLE)
@@ -232,11 +249,14 @@ async def related_to_draft(
     now = utcnow()
     tags = [slugify(t, 60) for t in draft.tags]
     state = request.app.state
+    timings = Timings()
 
     def find(index: SearchIndex) -> tuple[list[RelatedHit], dict[int, PostSummary] | None]:
-        hits = index.related_to_text(draft.title, draft.content, tags, limit, now)
-        return hits, _public_posts_here(state, [h.post_id for h in hits])
+        with timings.measure("index"):
+            hits = index.related_to_text(draft.title, draft.content, tags, limit, now)
+        with timings.measure("db"):
+            return hits, _public_posts_here(state, [h.post_id for h in hits])
 
     hits, posts = await _service(request).read(find)
-    return await _related_posts(request, session, hits, posts)
+    return await _related_posts(request, session, hits, posts, timings)
 

@@ -58,6 +58,8 @@ async def test_a_hit_runs_no_query_and_keeps_etags(app: FastAPI, client: httpx.A
     assert second.content == first.content
     assert second.headers["ETag"] == first.headers["ETag"]
     assert second.headers["X-Request-ID"] != first.headers["X-Request-ID"]
+    # The hit's own time, not the first response's replayed beside it.
+    assert second.headers["Server-Timing"].count("app;dur=") == 1
     assert not_modified.status_code == 304
     assert [s for s in statements if "search_change" not in s and "min(post.published_at)" not in s] == []
 

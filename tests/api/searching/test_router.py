@@ -1,5 +1,6 @@
 import asyncio
 import shutil
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -9,12 +10,13 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api import timing
 from api.comments.models import CommentStatus
 from api.db import utcnow
 from api.posts import service as post_service
 from api.posts.models import PostStatus
 from api.settings import Settings
-from search import searching
+from search import SearchIndex, SearchPage, SearchQuery, searching
 from tests.conftest import reset_schema, running_app
 from tests.factories import auth, make_comment, make_post, make_user
 from tests.htmlsafety import assert_safe_html
@@ -478,3 +480,45 @@ async def test_related_cache_is_per_index(
 
 async def _ok(client: httpx.AsyncClient, url: str) -> bool:
     return (await client.get(url)).status_code == 200
+
+
+async def test_server_timing_splits_the_time_of_search_and_related(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Search, suggest and related say in `Server-Timing` how long the search library (`index`)
+    and the post summaries (`db`) took, within the app's whole time (`app`)."""
+    ann = await make_user(session)
+    first = await make_post(session, author=ann, title="Canoe routes", tags=["water"])
+    await make_post(session, author=ann, title="Canoe repairs", tags=["water"])
+    await synced(app)
+    real = SearchIndex.search
+
+    def slow_search(self: SearchIndex, query: SearchQuery) -> SearchPage:
+        time.sleep(0.05)
+        return real(self, query)
+
+    monkeypatch.setattr(SearchIndex, "search", slow_search)
+    r = await client.get("/api/v1/search", params={"q": "canoe"})
+    assert r.status_code == 200 and len(r.json()["items"]) == 2
+    parts = timing.parse(r.headers["server-timing"])
+    assert list(parts) == ["index", "db", "app"]
+    assert 50 <= parts["index"] < parts["app"]
+    assert 0 < parts["db"] < parts["app"] - parts["index"]
+    for url in (f"/api/v1/posts/{first.slug}/related", "/api/v1/search/suggest?q=can"):
+        r = await client.get(url)
+        assert r.status_code == 200 and r.json(), url
+        parts = timing.parse(r.headers["server-timing"])
+        assert set(parts) >= {"index", "app"} and 0 < parts["index"] < parts["app"], url
+
+
+def test_server_timing_header_round_trip() -> None:
+    timings = timing.Timings()
+    timings.add("index", 0.004)
+    timings.add("db", 0.0012)
+    timings.add("db", 0.0003)  # a part measured twice is one entry
+    assert timings.header() == "index;dur=4.00, db;dur=1.50"
+    assert timing.parse(timings.header() + ', cache;desc="hit", app;dur=7.25') == {
+        "index": 4.0, "db": 1.5, "app": 7.25,
+    }
+    assert timing.parse("") == {} and timing.parse("x;dur=oops") == {}
