@@ -66,13 +66,15 @@ class ContentVersion:
 
     async def refresh(self) -> None:
         now = utcnow()
+        due = (
+            select(func.min(Post.published_at))
+            .where(col(Post.status) != PostStatus.draft, col(Post.published_at) > now)
+            .scalar_subquery()
+        )
+        # One statement (this runs ten times a second in every worker).
         async with self.make_session() as session:
-            seq = (await session.exec(select(func.max(SearchChange.seq)))).one()
-            due = (await session.exec(
-                select(func.min(Post.published_at)).where(
-                    col(Post.status) != PostStatus.draft, col(Post.published_at) > now)
-            )).one()
-        self.current = Version(int(seq or 0), due)
+            seq, next_due = (await session.exec(select(func.max(SearchChange.seq), due))).one()
+        self.current = Version(int(seq or 0), next_due)
 
     def wrote(self) -> None:
         """This worker committed a change: nothing cached before it may be served again."""

@@ -152,7 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
-        expose_headers=["ETag", "Link", "X-Total-Count", "X-Request-ID", "Location", "Retry-After"],
+        expose_headers=["ETag", "Link", "X-Total-Count", "X-Request-ID", "Location", "Retry-After",
+                        "Server-Timing"],
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(NulByteMiddleware)

@@ -181,6 +181,10 @@ class Vocabulary:
             # (related posts: the frequency of every word of the post).
             top.doc_frequency = _Memoised(top.doc_frequency)  # type: ignore[method-assign]
             top.frequency = _Memoised(top.frequency)  # type: ignore[method-assign]
+            # The searcher copied its reader's methods when it was made (Whoosh's idf asks
+            # `searcher.doc_frequency`): point those copies at the memos too.
+            searcher.doc_frequency = top.doc_frequency  # type: ignore[method-assign]
+            searcher.frequency = top.frequency  # type: ignore[method-assign]
 
     def prefixed(
         self, searcher: Searcher, fieldname: str, prefix: str, limit: int

@@ -108,7 +108,10 @@ class PostUpdate(SQLModel):
         return reject_control_characters(value)
 
 
-class PostSummary(SQLModel):
+class PostSummary(BaseModel):
+    """A post in lists, search hits and related posts (a plain pydantic model: see
+    api/tags/schemas.py)."""
+
     id: int
     slug: str
     title: str

@@ -1,6 +1,6 @@
 from typing import Any
 
-from pydantic import EmailStr, Field, HttpUrl, field_validator
+from pydantic import BaseModel, EmailStr, Field, HttpUrl, field_validator
 from sqlmodel import SQLModel
 
 from api.text.characters import reject_control_characters
@@ -45,8 +45,9 @@ class UserUpdate(SQLModel):
         return reject_control_characters(value)
 
 
-class AuthorPublic(SQLModel):
-    """How a post's author appears in public responses."""
+class AuthorPublic(BaseModel):
+    """How a post's author appears in public responses (a plain pydantic model, as
+    api/tags/schemas.py says why)."""
 
     username: str
     display_name: str

@@ -137,3 +137,6 @@ def test_whole_prefix_listings_answer_document_frequencies(index: SearchIndex) -
     assert len(expected) >= 2
     assert {t: memo.known[("content", t)] for t in expected} == expected
     assert {t: searcher.reader().doc_frequency("content", t) for t in expected} == expected
+    # Whoosh's idf asks the searcher, which must answer from the same memo.
+    assert searcher.doc_frequency is memo and searcher.frequency is searcher.reader().frequency
+    assert {t: searcher.doc_frequency("content", t) for t in expected} == expected
