@@ -1,6 +1,6 @@
 # mypy: disable-error-code="no-untyped-call"
 # (whoosh3 ships py.typed but many of its functions are unannotated)
-"""Long posting lists written a second time, as flat arrays beside their segment.
+"""Posting lists written a second time, as flat arrays beside their segment.
 
 Whoosh stores a posting list as blocks of 128 postings, each pickled with the positions of
 every occurrence and zlib-compressed. Scoring needs only the document numbers and term
@@ -44,9 +44,14 @@ MAGIC = b"INK2"
 _HEADER = struct.Struct("=4sI")
 #: Fields whose sorted terms are kept (prefix expansion, typo correction, completion words).
 TERM_FIELDS = frozenset({"title", "content", "title_words"})
-#: Terms with fewer postings are read from Whoosh's blocks (one or two blocks decode in
-#: microseconds, and most terms are rare: they would only make the offset table longer).
-MIN_POSTINGS = 256
+#: Terms with fewer postings are read from Whoosh's blocks. Every list of two or more: even a
+#: one-block list costs ~20 us to open and decode through Whoosh (a matcher, a zlib block, a
+#: pickle with every position), and the rare words that related posts' key terms and prefix
+#: expansions are made of meet that cost dozens of times a request. At 100,000 posts this
+#: made the files 39 -> 59 MB per 50,000-post segment and cut the library's CPU per query
+#: ~8% (prefixes ~25%); terms used once stay out (half the terms, and their single posting
+#: decodes cheaply).
+MIN_POSTINGS = 2
 
 
 class ArrayCodec(W3Codec):
@@ -150,8 +155,11 @@ class _RecordingPostingsWriter(W3PostingsWriter):
         self._all_weights.append(weight)
 
     def finish_postings(self) -> Any:
-        self._owner.keep(self._startoffset, self._all_ids, self._all_weights)
-        return super().finish_postings()
+        start = self._startoffset
+        terminfo = super().finish_postings()
+        if not terminfo.is_inlined():  # an inlined list has no offset of its own to key it
+            self._owner.keep(start, self._all_ids, self._all_weights)
+        return terminfo
 
 
 class TermTable:

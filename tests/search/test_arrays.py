@@ -67,7 +67,8 @@ def test_arrays_hold_whooshs_postings(tmp_path: Path, procs: int) -> None:
         ix.close()
 
 
-def test_short_lists_stay_in_whooshs_blocks(tmp_path: Path) -> None:
+def test_short_lists_stay_in_whooshs_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(arrays, "MIN_POSTINGS", 10_000)
     ix = _build(tmp_path / "ix")
     try:
         searcher, _ = ix._reading()
@@ -97,6 +98,7 @@ def test_searches_answer_the_same_from_arrays(
 ) -> None:
     """Postings, prefix listings and typo candidates from the arrays, or from Whoosh."""
     monkeypatch.setattr(arrays, "TERM_FIELDS", frozenset())
+    monkeypatch.setattr(arrays, "MIN_POSTINGS", 10_000)
     plain = _build(tmp_path / "plain")
     for reader, _ in plain._reading()[0].reader().leaf_readers():
         empty = plain._segment_cache.arrays(reader)
@@ -169,5 +171,24 @@ def test_sorted_terms_are_whooshs_lexicon(tmp_path: Path) -> None:
                               for t, i in reader.iter_prefix(fieldname, prefix)]
                     assert table.prefixed(prefix, 10_000) == whoosh, (fieldname, prefix)
                     assert table.prefixed(prefix, 2) == whoosh[:2]
+    finally:
+        ix.close()
+
+
+def test_lists_of_two_or_more_postings_are_kept(tmp_path: Path) -> None:
+    """With the shipped threshold, every list of two or more postings is in the arrays, and a
+    list of one is read from Whoosh's blocks."""
+    ix = _build(tmp_path / "ix")
+    try:
+        ix.apply([make_doc(900, "Zanzibar", "A quokka only here")], [])
+        searcher, _ = ix._reading()
+        cache = SegmentCache()
+        sizes: set[int] = set()
+        for reader, _ in searcher.reader().leaf_readers():
+            for fieldname, text, (ids, _) in _whoosh_lists(reader):
+                kept = cache._from_arrays(reader, fieldname, text)
+                assert (kept is not None) == (len(ids) >= 2), (fieldname, text, len(ids))
+                sizes.add(min(len(ids), 2))
+        assert sizes == {1, 2}  # both kinds were seen
     finally:
         ix.close()
