@@ -208,7 +208,7 @@ class VersionedValue(Generic[T]):
 class SummaryCache:
     """Post summaries by id, for search hits and related posts, valid for one content version.
 
-    Search results cannot be cached whole (every query differs), but the same posts come up
+    Searches that differ (ResultCache keeps those that repeat) still bring up the same posts
     again and again; each summary costs four SQL queries. Entries are tagged with the
     content version and this worker's write count read before the database was, so a summary
     is reused only while nothing that could change it (a post, comment or author write
@@ -259,3 +259,41 @@ class SummaryCache:
                 self._items.move_to_end(post_id)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+
+class ResultCache:
+    """Whole search responses (the encoded body) of this worker, by what they depend on: the
+    index version, the content version tag (`validity_tag`) and the request's parameters.
+
+    A reader's searches repeat: popular queries, a search box asking again for a page it has
+    shown, several readers following one link. An entry is only ever found under the index
+    version and content version it was made under, so a commit to the index (another post
+    searchable), a write anywhere (a title or a comment count in the summaries) or a
+    scheduled post coming due (the tag is None then, and nothing is stored or served) each
+    move every later request to new keys, and old entries age out of the LRU. Used from the
+    search thread, hence the lock.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple[object, ...], body: bytes) -> None:
+        if len(body) > self.max_bytes // 16:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._held += len(body) - (len(old) if old is not None else 0)
+            self._items[key] = body
+            while self._held > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._held -= len(dropped)

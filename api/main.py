@@ -13,7 +13,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.authors.router import router as authors_router
-from api.caching import ContentVersion, PublicCacheMiddleware, SummaryCache, VersionedValue
+from api.caching import (
+    ContentVersion,
+    PublicCacheMiddleware,
+    ResultCache,
+    SummaryCache,
+    VersionedValue,
+)
 from api.comments.router import router as comments_router
 from api.db import create_engine, create_sync_reader, make_sessionmaker
 from api.errors import add_exception_handlers
@@ -83,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             await app.state.content_version.start()
             app.state.summaries = SummaryCache(app.state.content_version)
+            if settings.search_cache_bytes:
+                app.state.search_results = ResultCache(settings.search_cache_bytes)
             app.state.sitemap = VersionedValue(app.state.content_version)
         try:
             yield

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # which every worker polls this often (the bound on cross-worker staleness).
     response_cache: bool = True
     content_version_poll_seconds: float = Field(default=0.1, gt=0)
+    # Search responses are cached per worker too, by index version, content version and
+    # parameters (api/caching.py, ResultCache), in at most this many bytes; 0 turns it off.
+    # Needs `response_cache` (the content version).
+    search_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
 
     @field_validator("cors_origins", "comment_blocklist", mode="before")
     @classmethod

@@ -183,8 +183,8 @@ class Vocabulary:
             top.frequency = _Memoised(top.frequency)  # type: ignore[method-assign]
             # The searcher copied its reader's methods when it was made (Whoosh's idf asks
             # `searcher.doc_frequency`): point those copies at the memos too.
-            searcher.doc_frequency = top.doc_frequency  # type: ignore[method-assign]
-            searcher.frequency = top.frequency  # type: ignore[method-assign]
+            searcher.doc_frequency = top.doc_frequency  # type: ignore[attr-defined]
+            searcher.frequency = top.frequency  # type: ignore[attr-defined]
 
     def prefixed(
         self, searcher: Searcher, fieldname: str, prefix: str, limit: int

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.caching import SummaryCache
+from api.caching import ContentVersion, ResultCache, SummaryCache, validity_tag
 from api.db import SessionDep, utcnow
 from api.pagination import page_count
 from api.posts import service as post_service
@@ -125,14 +125,30 @@ async def search(
     query = filters.query(q, page=page, per_page=per_page, sort=sort, now=utcnow())
     state = request.app.state
     timings = Timings()
+    # The worker's cache of whole responses (api/caching.py, ResultCache), valid while the
+    # content version read now is current; the index version is read on the search thread.
+    results: ResultCache | None = getattr(state, "search_results", None)
+    versions: ContentVersion | None = getattr(state, "content_version", None)
+    tag = validity_tag(versions) if results is not None and versions is not None else None
+    key: tuple[object, ...] | None = None
 
-    def find(index: SearchIndex) -> tuple[SearchPage, dict[int, PostSummary] | None]:
+    def find(index: SearchIndex) -> tuple[SearchPage | None, dict[int, PostSummary] | None, bytes | None]:
+        nonlocal key
+        if results is not None and tag is not None:
+            with timings.measure("cache"):
+                key = (index.version(), tag, q, page, per_page, sort, filters)
+                body = results.get(key)
+            if body is not None:
+                return None, None, body
         with timings.measure("index"):
             result = index.search(query)
         with timings.measure("db"):
-            return result, _public_posts_here(state, [hit.post_id for hit in result.hits])
+            return result, _public_posts_here(state, [hit.post_id for hit in result.hits]), None
 
-    result, posts = await _service(request).read(find)
+    result, posts, cached = await _service(request).read(find)
+    if cached is not None:
+        return _json(cached, timings)
+    assert result is not None
     if posts is None:
         with timings.measure("db"):
             posts = await _public_posts(request, None, [hit.post_id for hit in result.hits])
@@ -144,7 +160,7 @@ async def search(
         )
         for hit in result.hits if hit.post_id in posts
     ]
-    return _json(SearchResults(
+    body = SearchResults(
         query=q, total=result.total, total_is_exact=result.exact, page=page, per_page=per_page,
         pages=page_count(result.total, per_page), items=items,
         facets=Facets(**{
@@ -152,7 +168,11 @@ async def search(
             for name in ("tags", "authors", "years")
         }),
         suggestion=result.suggestion,
-    ).model_dump_json(), timings)
+    ).model_dump_json().encode()
+    # Stored only if nothing changed while it was made (the summaries were read under `tag`).
+    if results is not None and key is not None and versions is not None and validity_tag(versions) == tag:
+        results.put(key, body)
+    return _json(body, timings)
 
 
 @router.get("/search/suggest", response_model=list[Completion], responses=_UNAVAILABLE)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api import timing
+from api.caching import ResultCache
 from api.comments.models import CommentStatus
 from api.db import utcnow
 from api.posts import service as post_service
@@ -522,3 +523,83 @@ def test_server_timing_header_round_trip() -> None:
         "index": 4.0, "db": 1.5, "app": 7.25,
     }
     assert timing.parse("") == {} and timing.parse("x;dur=oops") == {}
+
+
+def _counting_searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = SearchIndex.search
+
+    def counted(self: SearchIndex, query: SearchQuery) -> SearchPage:
+        calls.append(query.q)
+        return real(self, query)
+
+    monkeypatch.setattr(SearchIndex, "search", counted)
+    return calls
+
+
+async def test_repeated_searches_come_from_the_worker_cache_until_the_index_changes(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same search again is answered from the worker's result cache (api/caching.py,
+    ResultCache), byte for byte and with the same ETag, without the library; a new post in
+    the index, or other parameters, are searched again."""
+    await reset_schema(settings.database_url)
+    async with running_app(settings, response_cache=True) as app:
+        async with app.state.make_write_session() as session:
+            ann = await make_user(session)
+            await make_post(session, author=ann, title="Glacier walks", tags=["ice"])
+        await synced(app)
+        await app.state.content_version.refresh()
+        calls = _counting_searches(monkeypatch)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            first = await client.get("/api/v1/search", params={"q": "glacier"})
+            again = await client.get("/api/v1/search", params={"q": "glacier"})
+            assert again.status_code == 200 and again.content == first.content
+            assert again.headers["ETag"] == first.headers["ETag"]
+            assert calls == ["glacier"]
+            assert "index" in timing.parse(first.headers["server-timing"])
+            assert set(timing.parse(again.headers["server-timing"])) == {"cache", "app"}
+
+            await client.get("/api/v1/search", params={"q": "glacier", "tag": "ice"})
+            await client.get("/api/v1/search", params={"q": "glacier", "per_page": "5"})
+            assert calls == ["glacier"] * 3
+
+            r = await client.post("/api/v1/posts", headers=auth(ann), json={
+                "title": "Glacier lakes", "content": "Blue water.", "status": "published"})
+            assert r.status_code == 201
+            await synced(app)
+            await app.state.content_version.refresh()
+            assert sorted(await titles(client, "glacier")) == ["Glacier lakes", "Glacier walks"]
+            assert len(calls) == 4
+
+
+async def test_search_cache_can_be_turned_off(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await reset_schema(settings.database_url)
+    async with running_app(settings, response_cache=True, search_cache_bytes=0) as app:
+        async with app.state.make_write_session() as session:
+            ann = await make_user(session)
+            await make_post(session, author=ann, title="Fjord ferries")
+        await synced(app)
+        await app.state.content_version.refresh()
+        assert getattr(app.state, "search_results", None) is None
+        calls = _counting_searches(monkeypatch)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(2):
+                assert await titles(client, "fjord") == ["Fjord ferries"]
+        assert calls == ["fjord", "fjord"]
+
+
+def test_result_cache_keeps_to_its_bytes() -> None:
+    cache = ResultCache(max_bytes=1600)
+    for n in range(20):
+        cache.put(("q", n), bytes(100))
+    assert cache.get(("q", 19)) == bytes(100) and cache.get(("q", 0)) is None
+    assert sum(cache.get(("q", n)) is not None for n in range(20)) == 16
+    cache.put(("big",), bytes(101))  # over a sixteenth of the cache: not kept
+    assert cache.get(("big",)) is None
+    cache.put(("q", 19), bytes(50))  # replaced, and counted once
+    assert cache._held == 15 * 100 + 50
