@@ -255,8 +255,8 @@ The goal is met by the anonymous response cache (`api/caching.py`): a hit is ser
 memory after checking the content version that every worker polls every 100 ms (the newest
 change-log sequence and the next scheduled publication), so it costs no SQL and skips
 validation. A write on the same worker drops the cached pages at once; a write on another
-worker or machine is seen within one poll. Signed-in requests, search and related posts are
-never cached. The "cache off" row is the same server answering every request from SQL.
+worker or machine is seen within one poll. Signed-in requests are never cached; search and
+related posts have caches of their own, keyed by the index version too. The "cache off" row is the same server answering every request from SQL.
 
 Where the time goes on a miss (SQLite, 10,000 posts, profiled 2026-11-26):
 
