@@ -274,21 +274,28 @@ class ResultCache:
     search thread, hence the lock.
     """
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, versions: ContentVersion, max_bytes: int) -> None:
+        self.versions = versions
         self.max_bytes = max_bytes
         self._items: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
 
+    def tag(self) -> tuple[Version, int] | None:
+        """The validity tag to key a search made from now on with (None: do not cache)."""
+        return validity_tag(self.versions)
+
     def get(self, key: tuple[object, ...]) -> bytes | None:
+        """The body stored under `key`, which holds the tag it was made under."""
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
             return body
 
-    def put(self, key: tuple[object, ...], body: bytes) -> None:
-        if len(body) > self.max_bytes // 16:
+    def put(self, tag: tuple[Version, int] | None, key: tuple[object, ...], body: bytes) -> None:
+        """Keep `body`, made under `tag`, if nothing has changed since (as SummaryCache.put)."""
+        if tag is None or tag != self.tag() or len(body) > self.max_bytes // 16:
             return
         with self._lock:
             old = self._items.pop(key, None)

@@ -90,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.content_version.start()
             app.state.summaries = SummaryCache(app.state.content_version)
             if settings.search_cache_bytes:
-                app.state.search_results = ResultCache(settings.search_cache_bytes)
+                app.state.search_results = ResultCache(
+                    app.state.content_version, settings.search_cache_bytes
+                )
             app.state.sitemap = VersionedValue(app.state.content_version)
         try:
             yield

@@ -11,6 +11,8 @@ from contextvars import ContextVar
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import timing
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 log = logging.getLogger("inkwell.access")
 errors_log = logging.getLogger("inkwell")
@@ -57,7 +59,7 @@ class RequestContextMiddleware:
                 started = True
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
-                spent = f"app;dur={(time.perf_counter() - began) * 1000:.2f}"  # api/timing.py
+                spent = timing.header([("app", time.perf_counter() - began)])
                 parts = headers.get("server-timing")
                 headers["Server-Timing"] = f"{parts}, {spent}" if parts else spent
                 headers.setdefault("X-Content-Type-Options", "nosniff")

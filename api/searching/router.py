@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.caching import ContentVersion, ResultCache, SummaryCache, validity_tag
+from api.caching import ResultCache, SummaryCache
 from api.db import SessionDep, utcnow
 from api.pagination import page_count
 from api.posts import service as post_service
@@ -128,8 +128,7 @@ async def search(
     # The worker's cache of whole responses (api/caching.py, ResultCache), valid while the
     # content version read now is current; the index version is read on the search thread.
     results: ResultCache | None = getattr(state, "search_results", None)
-    versions: ContentVersion | None = getattr(state, "content_version", None)
-    tag = validity_tag(versions) if results is not None and versions is not None else None
+    tag = results.tag() if results is not None else None
     key: tuple[object, ...] | None = None
 
     def find(index: SearchIndex) -> tuple[SearchPage | None, dict[int, PostSummary] | None, bytes | None]:
@@ -169,9 +168,8 @@ async def search(
         }),
         suggestion=result.suggestion,
     ).model_dump_json().encode()
-    # Stored only if nothing changed while it was made (the summaries were read under `tag`).
-    if results is not None and key is not None and versions is not None and validity_tag(versions) == tag:
-        results.put(key, body)
+    if results is not None and key is not None:  # kept only if nothing changed meanwhile
+        results.put(tag, key, body)
     return _json(body, timings)
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api import timing
-from api.caching import ResultCache
+from api.caching import ContentVersion, ResultCache, Version
 from api.comments.models import CommentStatus
 from api.db import utcnow
 from api.posts import service as post_service
@@ -594,12 +594,18 @@ async def test_search_cache_can_be_turned_off(
 
 
 def test_result_cache_keeps_to_its_bytes() -> None:
-    cache = ResultCache(max_bytes=1600)
+    versions = ContentVersion(make_session=None, interval=1.0)  # type: ignore[arg-type]
+    versions.current = Version(seq=1, next_due=None)
+    cache = ResultCache(versions, max_bytes=1600)
+    tag = cache.tag()
     for n in range(20):
-        cache.put(("q", n), bytes(100))
+        cache.put(tag, ("q", n), bytes(100))
     assert cache.get(("q", 19)) == bytes(100) and cache.get(("q", 0)) is None
     assert sum(cache.get(("q", n)) is not None for n in range(20)) == 16
-    cache.put(("big",), bytes(101))  # over a sixteenth of the cache: not kept
+    cache.put(tag, ("big",), bytes(101))  # over a sixteenth of the cache: not kept
     assert cache.get(("big",)) is None
-    cache.put(("q", 19), bytes(50))  # replaced, and counted once
+    cache.put(tag, ("q", 19), bytes(50))  # replaced, and counted once
     assert cache._held == 15 * 100 + 50
+    versions.wrote()  # made under a tag that is no longer current: not kept
+    cache.put(tag, ("late",), bytes(10))
+    assert cache.get(("late",)) is None and cache.tag() is None
