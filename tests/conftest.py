@@ -1,8 +1,9 @@
 """Fixtures: every API test runs on SQLite and, when configured, on PostgreSQL.
 
 PostgreSQL comes from `INKWELL_TEST_DATABASE_URL` (or the local default when `CI=true`). Each
-test session creates its own throwaway database there and migrates it once with Alembic; each
-test starts from empty tables. With `CI=true` an unreachable PostgreSQL fails the tests.
+test session, and so each xdist worker (`-n auto` in pyproject.toml), creates its own throwaway
+database there and migrates it once with Alembic; each test starts from empty tables.
+With `CI=true` an unreachable PostgreSQL fails the tests.
 """
 
 import asyncio
@@ -32,6 +33,14 @@ PG_URL = os.environ.get("INKWELL_TEST_DATABASE_URL") or (
     "postgresql+asyncpg://postgres@127.0.0.1:5432/test" if CI else ""
 )
 TEST_SECRET = "inkwell-test-secret-key-0123456789"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests (real servers, crashes, fuzzing) first, so that `-n auto` workers end together.
+
+    With them last, one worker was left running a 30-second test alone at the end of the suite.
+    """
+    items.sort(key=lambda item: "tests/reliability/" not in item.nodeid)
 
 
 async def _admin_execute(url: str, statement: str) -> None:
