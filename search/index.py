@@ -131,7 +131,7 @@ class SearchIndex:
     def rebuild(
         cls,
         path: Path,
-        docs: Iterable[SearchDocument],
+        docs: Sequence[SearchDocument],
         state: dict[str, Any],
         progress: Callable[[int], None] | None = None,
         procs: int = 1,
