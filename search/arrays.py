@@ -95,6 +95,31 @@ class _ArrayFieldWriter(W3FieldWriter):
         if fieldname in TERM_FIELDS:
             self._listing = self._terms.setdefault(fieldname, (bytearray(), array("q"), array("i")))
 
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
+        """Whoosh's loop over postings, a term at a time when the pool can give them so
+        (search.pool.Postings): one call per block instead of several per posting."""
+        groups = getattr(items, "groups", None)
+        if groups is None or lengths is None:
+            super().add_postings(schema, lengths, items)
+            return
+        doc_count = lengths.doc_count_all()
+        lastfn = None
+        table: list[int | None] = []
+        for fieldname, btext, (ids, weights, values) in groups():
+            if fieldname != lastfn:
+                if lastfn is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                lastfn = fieldname
+                # Every document's length in this field, looked up once, not once a posting.
+                length_of = lengths.doc_field_length_reader(fieldname)
+                table = [length_of(n) for n in range(doc_count)]
+            self.start_term(btext)
+            self._postwriter.add_group(ids, weights, values, table)  # type: ignore[union-attr]
+            self.finish_term()
+        if lastfn is not None:
+            self.finish_field()
+
     def keep(self, offset: int, ids: "array[int]", weights: "array[float]") -> None:
         if len(ids) >= self._min_postings:
             self._offsets.append(offset)
@@ -153,6 +178,28 @@ class _RecordingPostingsWriter(W3PostingsWriter):
         super().add_posting(id_, weight, vbytes, length)
         self._all_ids.append(id_)
         self._all_weights.append(weight)
+
+    def add_group(
+        self, ids: "array[int]", weights: "array[float]", values: list[Any],
+        lengths: list[int | None],
+    ) -> None:
+        """A whole posting list (docnums ascending), as add_posting one by one would buffer
+        and write it: full blocks written, the last one left for finish_postings."""
+        limit = self._blocklimit
+        for start in range(0, len(ids), limit):
+            if self._ids:
+                self._write_block()
+            block_ids = ids[start : start + limit]
+            block_weights = weights[start : start + limit]
+            self._ids = block_ids  # a slice: a new array("I"), as _new_block makes
+            self._weights = array("f", block_weights)
+            self._values = [v for v in values[start : start + limit] if v]
+            self._maxweight = max(0, max(block_weights))
+            present = [n for n in map(lengths.__getitem__, block_ids) if n]
+            self._minlength = min(present) if present else None  # type: ignore[assignment]
+            self._maxlength = max(present) if present else 0
+        self._all_ids.frombytes(ids.tobytes())  # "I" into "i": docnums < 2**31
+        self._all_weights.fromlist(weights.tolist())  # float64 into float32, as append does
 
     def finish_postings(self) -> Any:
         start = self._startoffset

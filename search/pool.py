@@ -18,6 +18,7 @@ import heapq
 import pickle
 from array import array
 from collections.abc import Iterator
+from itertools import groupby
 from typing import Any
 
 from whoosh.util import random_name
@@ -77,6 +78,7 @@ class TermPool:
         self.size = 0
 
     def _read_run(self, order: int, name: str) -> Iterator[tuple[str, bytes, int, Group]]:
+        """A run's groups, each with `order` for the merge to keep runs in docnum order."""
         f = self.tempstore.open_file(name).raw_file()
         try:
             load = pickle.Unpickler(f).load
@@ -92,18 +94,14 @@ class TermPool:
         finally:
             f.close()
 
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, Any]]:
+    def iter_postings(self) -> "Postings":
         """Every posting, sorted by field, term and docnum."""
-        if self.runs:
-            self.save()
-            sources = [self._read_run(order, name) for order, name in enumerate(self.runs)]
-            # (field, term, run order) never ties, so the groups themselves are never compared.
-            groups: Iterator[tuple[Any, ...]] = heapq.merge(*sources)
-        else:
-            groups = ((f, t, 0, g) for f, t, g in self._sorted_groups())
-        for fieldname, tbytes, _, (ids, weights, values) in groups:
-            for docnum, weight, value in zip(ids, weights, values, strict=True):
-                yield fieldname, tbytes, docnum, weight, value
+        if not self.runs:
+            return Postings(self._sorted_groups())
+        self.save()
+        sources = [self._read_run(order, name) for order, name in enumerate(self.runs)]
+        # (field, term, run order) never ties, so the groups themselves are never compared.
+        return Postings(_joined(heapq.merge(*sources)))
 
     def cleanup(self) -> None:
         for name in self.runs:
@@ -113,3 +111,31 @@ class TermPool:
                 pass
         self.runs = []
         self._fields = {}
+
+
+def _joined(
+    merged: Iterator[tuple[str, bytes, int, Group]],
+) -> Iterator[tuple[str, bytes, Group]]:
+    """One group per term: a term's groups from several runs, concatenated in run order."""
+    for (fieldname, tbytes), same_term in groupby(merged, key=lambda g: (g[0], g[1])):
+        group, *more = [g for _, _, _, g in same_term]
+        for ids, weights, values in more:
+            group = (group[0] + ids, group[1] + weights, group[2] + values)
+        yield fieldname, tbytes, group
+
+
+class Postings:
+    """A pool's postings in order: one at a time, as `(field, term, docnum, weight, value)`
+    (what Whoosh's field writers take), or a term at a time, as `(field, term, group)`
+    (what search.arrays' field writer takes, to write each block in one step)."""
+
+    def __init__(self, groups: Iterator[tuple[str, bytes, Group]]) -> None:
+        self._groups = groups
+
+    def groups(self) -> Iterator[tuple[str, bytes, Group]]:
+        return self._groups
+
+    def __iter__(self) -> Iterator[tuple[str, bytes, int, float, Any]]:
+        for fieldname, tbytes, (ids, weights, values) in self._groups:
+            for docnum, weight, value in zip(ids, weights, values, strict=True):
+                yield fieldname, tbytes, docnum, weight, value

@@ -36,6 +36,10 @@ def test_postings_come_back_sorted_by_field_term_and_docnum(limit: int | None) -
         pool.add(item)
     assert (len(pool.runs) > 10) == (limit is not None)
     assert list(pool.iter_postings()) == sorted(items)
+    # A term at a time: each term once (its parts from several runs joined), in order.
+    groups = [(f, t, list(zip(*g, strict=True))) for f, t, g in pool.iter_postings().groups()]
+    assert [(f, t) for f, t, _ in groups] == sorted({(f, t) for f, t, *_ in items})
+    assert [(f, t, *p) for f, t, ps in groups for p in ps] == sorted(items)
     assert pool.fieldnames == {"title", "content", "tags"}
     pool.cleanup()
     assert list(storage.list()) == []
