@@ -607,6 +607,7 @@ average during each latency run is given):
 | 21 | + every posting list of 2+ postings in `.ink`, plain pydantic response models, one content-version query, `Server-Timing` (a later session, a slow hour: reindex CPU 469 s) | 1.9 | 15.0 / 44 ms | 12.2 ms | 15.2 ms | 263 / 476 ms | 184 | 255 s | 438 MB |
 | 22 | + the per-worker search result cache (off for these measures; 1,057 req/s with it on; slow hour, reindex CPU 549 s) | 1.8 | 14.7 / 44 ms | 18.6 ms | 17.1 ms | 170 / 342 ms | 193 | 300 s | 444 MB |
 | 23 | + database and index read into the page cache before the latency run (20 minutes after run 22, reindex CPU 551 s) | 1.9 | 13.0 / 44 ms | 17.3 ms | 14.0 ms | 175 / 296 ms | 158 | 300 s | 440 MB |
+| 24 | + postings grouped by term while a segment is written, each term's blocks written in one step, the bulk load's own forked children (a later session) | 1.9 | 10.4 / 30 ms | 15.2 ms | 11.0 ms | 160 / 349 ms | 283 | 132 s | 441 MB |
 
 Runs 9 and 10 are not comparable with run 8: the machine was slower that day. The same code as run 8
 reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
@@ -954,18 +955,51 @@ Tried and left this session: counting facets by tag-set and author numbers befor
 path for the summaries query (the SQL itself is 0.1-0.3 ms when the pages are cached,
 SQLAlchemy and the models ~0.8 ms; not worth a second copy of the statement).
 
-Where the targets stand (as of run 23; run 20 met all seven in a fast hour):
+Run 24 (later on 2026-12-03) changed only how segments are written, the reindex's cost:
+
+- **Postings grouped by term** (`search/pool.py`). Whoosh's writer hands every posting to a
+  pool as a tuple; its pool sorted all the tuples and, past its memory budget, pickled them
+  one by one to run files and merged the runs with a heap: about a third of a rebuild's
+  profile, several Python calls per posting. Postings arrive in docnum order, so grouping
+  them by term as they come is enough: only the terms are sorted, and runs (a pickle per
+  term) are merged by term. Every writer uses it: the reindex, the indexer's commits and
+  its idle merges.
+- **The bulk load's own children** (`writing.fill_index`). Whoosh's multiprocess writer
+  pickled every document into job files for its children to read back; our forked children
+  inherit their share of the documents from the parent's memory, each writes a segment, and
+  the parent writes the meta document and the table of contents.
+- **A term's blocks in one step** (`arrays._ArrayFieldWriter.add_postings`). The field
+  writer takes the pool's groups a term at a time and fills each 128-posting block with
+  array slices, with every document's field length looked up once per field instead of
+  once per posting. tests/search/test_pool.py checks the files say what Whoosh's own writer
+  writes (postings, term statistics, lengths, stored fields), with and without run files,
+  in one to three processes.
+
+`inkwell reindex` of 20,000 posts (2 processes), alternating with the code before: the pool
+and the children 35.9 / 36.1 s wall, 59.5 / 55.4 s of the children's CPU, against 53.9 /
+59.9 s and 90.1 / 104.8 s; the block writer then 35.8 / 32.6 / 36.2 s and 57.1 / 53.3 /
+59.5 s against 40.0 / 36.7 / 39.2 s and 66.5 / 61.0 / 65.8 s (three pairs). At 100,000
+posts, alternating, two pairs: 152.8 / 157.9 s wall and 250.5 / 257.7 s of the children's
+CPU, against 202.0 / 208.2 s and 344.9 / 351.7 s; the parent's part, reading the database
+into documents before the children start (22-26 s of CPU), is the same in both.
+
+Where the targets stand (as of run 24; run 20 met all seven in a fast hour, run 24 six):
 - **Search p50 at 100,000 posts**: 7.7 ms in run 20 (fast hour), 13.0-15.0 ms in runs 21-23
-  (the slowest hours yet, where the same reindex needs twice the CPU). Per request, from
-  `Server-Timing` in run 23: library 7.1, summaries 1.6, framework 1.8, HTTP and client
-  1.9 ms. The library's largest parts are 2-3 word and prefix queries (term-at-a-time dicts
+  (the slowest hours yet, where the same reindex needs twice the CPU), 10.4 ms in run 24
+  (against 10). Per request, from `Server-Timing` in run 24: library 5.4, summaries 1.4,
+  framework 1.7, HTTP and client 1.6 ms (run 23: 7.1, 1.6, 1.8, 1.9). The library's largest parts are 2-3 word and prefix queries (term-at-a-time dicts
   for lists under 2,048 postings, a term look-up per prefix expansion per segment, facet
   counting over up to 1,500 sampled matches); the rest is many small parts of a FastAPI
   request. Met in fast and middling hours, not in slow ones.
-- **Related p50** (11.9 / 15.2 / 17.1 / 14.0 ms in runs 20-23), **throughput** (270 / 184 /
-  193 / 158 req/s computed, over 1,000 with the result cache) and **reindex** (145 / 255 /
-  300 / 300 s) move with the hour as much as with the code; the reindex's CPU time (268-551 s
-  for the same work) is the best measure of the hour.
+- **Related p50** (11.9 / 15.2 / 17.1 / 14.0 / 11.0 ms in runs 20-24) and **throughput**
+  (270 / 184 / 193 / 158 / 283 req/s computed, over 1,000 with the result cache) move with
+  the hour as much as with the code.
+- **Reindex**: 145 / 255 / 300 / 300 s in runs 20-23 (268-551 s of CPU for the same work,
+  the best measure of the hour), 132 s (237 s of CPU) in run 24 with the cheaper writer,
+  which takes about a quarter less time at 100,000 posts in the same hour. The slowest
+  hours seen so far (300 s with the old writer) would still be over 3 minutes (~225 s);
+  the next costs are the parent's serial read of the database (~23 s of CPU before the
+  children start) and the analysis of the text (about a quarter of a child's time).
 - Search p95 (26-44 ms), suggest p95 (7.9-18.6 ms) and freshness p99 (296-476 ms) were met
   in every run since run 17."""
 
