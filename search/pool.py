@@ -69,9 +69,11 @@ class TermPool:
             return
         name = f"{random_name()}.termrun"  # writers in other processes share the folder
         f = self.tempstore.create_file(name)
-        dump = pickle.Pickler(f, pickle.HIGHEST_PROTOCOL).dump
+        # pickle.dump per group, not one Pickler: a Pickler's memo would keep every group
+        # written alive (and an Unpickler's every group read) until the run is done.
         for fieldname, tbytes, (ids, weights, values) in self._sorted_groups():
-            dump((fieldname, tbytes, ids.tobytes(), weights.tobytes(), values))
+            pickle.dump((fieldname, tbytes, ids.tobytes(), weights.tobytes(), values), f,
+                        pickle.HIGHEST_PROTOCOL)
         f.close()
         self.runs.append(name)
         self._fields = {}
@@ -81,10 +83,9 @@ class TermPool:
         """A run's groups, each with `order` for the merge to keep runs in docnum order."""
         f = self.tempstore.open_file(name).raw_file()
         try:
-            load = pickle.Unpickler(f).load
             while True:
                 try:
-                    fieldname, tbytes, idbytes, weightbytes, values = load()
+                    fieldname, tbytes, idbytes, weightbytes, values = pickle.load(f)
                 except EOFError:
                     return
                 ids, weights = array("I"), array("d")

@@ -28,7 +28,7 @@ WRITER_OPTIONS: dict[str, Any] = {"compound": False, "codec": ArrayCodec()}
 
 
 #: Memory for a bulk load's postings before they go to a run file (per process).
-FILL_LIMIT_MB = 256
+FILL_LIMIT_MB = 128
 
 
 class Writer(SegmentWriter):

@@ -1,6 +1,7 @@
 """Postings grouped by term (search/pool.py) and the bulk load built on them (writing.py)."""
 
 import random
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,33 @@ def test_postings_come_back_sorted_by_field_term_and_docnum(limit: int | None) -
     assert pool.fieldnames == {"title", "content", "tags"}
     pool.cleanup()
     assert list(storage.list()) == []
+
+
+def test_run_files_are_written_and_read_back_without_keeping_them_in_memory(
+    tmp_path: Path,
+) -> None:
+    """A pool past its budget holds about its budget, also while it writes and reads runs
+    (found: one Pickler and one Unpickler per run kept every group alive in their memos)."""
+    pool = TermPool(FileStorage(str(tmp_path)).create())
+    pool.limit = 100_000
+    rng = random.Random(2)
+    tracemalloc.start()
+    try:
+        for docnum in range(5_000):
+            for term in rng.sample(range(5_000), 20):
+                pool.add(("content", b"t%d" % term, docnum, 1.0, bytes(12)))
+        adding = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        postings = sum(len(ids) for _, _, (ids, _, _) in pool.iter_postings().groups())
+        reading = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert postings == 100_000 and len(pool.runs) > 20
+    # The budget is 0.1 MB; reading merges ~70 runs, a buffer and a group each open at once
+    # (~2 MB). Holding every group read took 42 MB.
+    assert adding < 1_000_000 and reading < 5_000_000, (adding, reading)
+    pool.cleanup()
 
 
 def _contents(ix: Any) -> dict[str, Any]:
