@@ -983,6 +983,14 @@ posts, alternating, two pairs: 152.8 / 157.9 s wall and 250.5 / 257.7 s of the c
 CPU, against 202.0 / 208.2 s and 344.9 / 351.7 s; the parent's part, reading the database
 into documents before the children start (22-26 s of CPU), is the same in both.
 
+Memory: run 24's writer kept, at commit, every group its run files held (one Pickler and one
+Unpickler per run, whose memos keep what passes through them): 1,137 MB peak RSS per child
+at 100,000 posts, against 702 MB with Whoosh's writer (each child's figure includes the
+~310 MB of documents it shares with the parent). With a pickle per group and a 128 MB budget
+per process: 536 MB per child, and the same 100,000 posts in 128.2 s wall, 208.2 s of the
+children's CPU (one run, right after the pairs above). One process, 20,000 posts: 378 MB
+peak against Whoosh's 564 MB.
+
 Where the targets stand (as of run 24; run 20 met all seven in a fast hour, run 24 six):
 - **Search p50 at 100,000 posts**: 7.7 ms in run 20 (fast hour), 13.0-15.0 ms in runs 21-23
   (the slowest hours yet, where the same reindex needs twice the CPU), 10.4 ms in run 24
