@@ -32,7 +32,7 @@ POSTING_BYTES = 28
 
 
 class TermPool:
-    def __init__(self, tempstore: Any, segment: Any = None, limitmb: int = 128) -> None:
+    def __init__(self, tempstore: Any, limitmb: int = 128) -> None:
         self.tempstore = tempstore
         self.limit = limitmb * 1024 * 1024
         self.size = 0
@@ -119,10 +119,16 @@ def _joined(
 ) -> Iterator[tuple[str, bytes, Group]]:
     """One group per term: a term's groups from several runs, concatenated in run order."""
     for (fieldname, tbytes), same_term in groupby(merged, key=lambda g: (g[0], g[1])):
-        group, *more = [g for _, _, _, g in same_term]
-        for ids, weights, values in more:
-            group = (group[0] + ids, group[1] + weights, group[2] + values)
-        yield fieldname, tbytes, group
+        parts = [g for _, _, _, g in same_term]
+        if len(parts) == 1:
+            yield fieldname, tbytes, parts[0]
+            continue
+        ids, weights, values = array("I"), array("d"), []
+        for part_ids, part_weights, part_values in parts:
+            ids.extend(part_ids)
+            weights.extend(part_weights)
+            values.extend(part_values)
+        yield fieldname, tbytes, (ids, weights, values)
 
 
 class Postings:
