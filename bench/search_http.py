@@ -239,8 +239,29 @@ def load_average() -> str:
 # ---------------------------------------------------------------- measures
 
 
+class HttpxClient:
+    """httpx behind KeepAlive's interface: the client of runs 1-24 (`--client httpx`)."""
+
+    def __init__(self, base: str) -> None:
+        self.client = httpx.Client(base_url=base, timeout=30)
+
+    def get(self, path: str) -> servers.Reply:
+        response = self.client.get(path)
+        return servers.Reply(response.status_code, dict(response.headers), response.content)
+
+    def __enter__(self) -> "HttpxClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+
+CLIENTS = {"lean": servers.KeepAlive, "httpx": HttpxClient}
+
+
 def latencies(
-    client: httpx.Client, urls: list[str], parts: dict[str, list[float]] | None = None
+    client: servers.KeepAlive | HttpxClient, urls: list[str],
+    parts: dict[str, list[float]] | None = None,
 ) -> list[float]:
     """Milliseconds per request; `parts` gets each response's Server-Timing entries
     (api/timing.py: `index`, `db`, `app`) and `http`, the rest of the round trip."""
@@ -249,7 +270,8 @@ def latencies(
         t = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - t) * 1000)
-        response.raise_for_status()
+        if response.status != 200:
+            raise RuntimeError(f"{url}: {response.status} {response.body[:200]!r}")
         if parts is not None:
             found = timing.parse(response.headers.get("server-timing", ""))
             found["http"] = times[-1] - found.get("app", 0.0)
@@ -272,12 +294,12 @@ def search_url(q: str) -> str:
 
 
 def measure_latency(
-    base: str, raw: list[dict[str, Any]], posts: int, per_kind: int
+    base: str, raw: list[dict[str, Any]], posts: int, per_kind: int, client_kind: str = "lean"
 ) -> dict[str, Any]:
     mix = query_mix(raw, per_kind)
     rng = random.Random(3)
     out: dict[str, Any] = {"kinds": {}}
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with CLIENTS[client_kind](base) as client:
         latencies(client, [search_url("warmup"), search_url("linux kernel")])
         every: list[float] = []
         parts: dict[str, list[float]] = {}
@@ -483,6 +505,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument(
+        "--client", choices=sorted(CLIENTS), default="lean",
+        help="HTTP client of the latency measures: `lean` (bench/servers.py KeepAlive, since "
+        "run 25) or `httpx` (runs 1-24), which adds its own ~1.5 ms to every request",
+    )
+    parser.add_argument(
         "--latency-only", type=Path, metavar="DIR",
         help="seed and reindex --posts posts into DIR once (kept for later runs), read its files "
         "into the page cache, and print only the latency measures: run it from two checkouts "
@@ -495,7 +522,7 @@ def main() -> int:
         return 0
     raw = load_raw(shared)
     if args.latency_only is not None:
-        return latency_only(args.latency_only, raw, args.posts, args.queries)
+        return latency_only(args.latency_only, raw, args.posts, args.queries, args.client)
     big: dict[str, Any] = {"load": load_average()}
     small: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="inkwell-search-http-") as tmp:
@@ -505,7 +532,7 @@ def main() -> int:
         with server(uncached(env), args.posts) as (base, pid):
             warm(workdir)
             big["load_latency"] = load_average()
-            big["latency"] = measure_latency(base, raw, args.posts, args.queries)
+            big["latency"] = measure_latency(base, raw, args.posts, args.queries, args.client)
             big["rss"] = rss_mb(pid)
             big["freshness"] = measure_freshness(base, raw, workdir)
             big["helpers_rss"] = descendants_rss_mb(pid)
@@ -558,13 +585,15 @@ def warm(workdir: Path) -> None:
                     pass
 
 
-def latency_only(workdir: Path, raw: list[dict[str, Any]], posts: int, per_kind: int) -> int:
+def latency_only(
+    workdir: Path, raw: list[dict[str, Any]], posts: int, per_kind: int, client_kind: str
+) -> int:
     """Latency measures against a kept, prepared folder, with its pages read in first: this
     machine drops idle page cache, and a half-cold index measures up to twice as slow."""
     env = kept(workdir, raw, posts)
     warm(workdir)
     with server(uncached(env), posts) as (base, pid):
-        out = measure_latency(base, raw, posts, per_kind)
+        out = measure_latency(base, raw, posts, per_kind, client_kind)
         print(f"  worker RSS {rss_mb(pid):.0f} MB", flush=True)
     return 0 if out else 1
 

@@ -1,4 +1,4 @@
-"""A uvicorn subprocess on a free loopback port, for the bench scripts."""
+"""A uvicorn subprocess on a free loopback port, and a lean HTTP client, for the bench scripts."""
 
 import os
 import socket
@@ -7,6 +7,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -61,3 +63,60 @@ def uvicorn(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+
+class KeepAlive:
+    """GET requests over one kept-alive HTTP/1.1 connection, with as little client work as
+    possible: for latency measures, where the client's own time is part of every number.
+
+    httpx spends about 1.5 ms of Python on each request on this machine (measured against a
+    cached endpoint answering in 0.33 ms over this client), which is the client, not the server.
+    Only what uvicorn sends is handled: a status line, headers, and a Content-Length body.
+    """
+
+    def __init__(self, base: str, timeout: float = 30.0) -> None:
+        url = urlsplit(base)
+        self.host = url.netloc
+        self.sock = socket.create_connection((url.hostname, url.port or 80), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def get(self, path: str) -> Reply:
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._receive()
+        head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
+        status_line, *lines = head.split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" not in headers:
+            raise ValueError(f"no Content-Length in the response to {path}")
+        length = int(headers["content-length"])
+        while len(self.buffer) < length:
+            self._receive()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return Reply(int(status_line.split()[1]), headers, body)
+
+    def _receive(self) -> None:
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "KeepAlive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
