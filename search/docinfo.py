@@ -29,6 +29,9 @@ from whoosh.searching import Searcher
 from search.writing import decode_facets
 
 T = TypeVar("T")
+#: Sets of at most this many documents are ordered by a heap over the set itself; larger,
+#: dense ones by walking the segments' time orders (DocInfo.by_time).
+BY_TIME_WALK_MIN = 5000
 
 
 @dataclass(frozen=True)
@@ -154,29 +157,29 @@ class DocInfo:
     def by_time(self, docs: set[int], limit: int, newest: bool) -> list[int]:
         """The first `limit` of `docs` ordered by published time (ties by docnum)."""
         published = self.published
-        if len(docs) <= 5000:
-            ordered = sorted(docs, key=lambda d: (published[d], d), reverse=newest)
-            return ordered[:limit]
-        # Large sets: walk the pre-sorted segment orders and stop after `limit` hits.
-        streams = [
-            ((t, d + offset) for t, d in zip(info.times, info.by_time, strict=True))
-            for info, offset in self.segments
-        ]
-        if newest:
-            streams = [
-                (
-                    (t, d + offset)
-                    for t, d in zip(reversed(info.times), reversed(info.by_time), strict=True)
-                )
-                for info, offset in self.segments
-            ]
-        out: list[int] = []
-        for _t, d in heapq.merge(*streams, reverse=newest):
-            if d in docs:
-                out.append(d)
-                if len(out) >= limit:
-                    break
-        return out
+
+        def key(d: int) -> tuple[int, int]:
+            return published[d], d
+
+        pick = heapq.nlargest if newest else heapq.nsmallest
+        size = len(self.published)
+        # A walk down each segment's time order meets about `limit * size / len(docs)`
+        # documents per segment before it has `limit` of `docs`: for dense sets that is far
+        # fewer than the set, for sparse ones far more.
+        if len(docs) <= BY_TIME_WALK_MIN or limit * size * len(self.segments) > len(docs) ** 2:
+            return pick(limit, docs, key=key)
+        found: list[int] = []
+        for info, offset in self.segments:
+            order = reversed(info.by_time) if newest else iter(info.by_time)
+            kept = 0
+            for d in order:
+                if d + offset in docs:
+                    found.append(d + offset)
+                    kept += 1
+                    if kept >= limit:
+                        break
+        # The first `limit` of the whole set are among the first `limit` of each segment.
+        return pick(limit, found, key=key)
 
 
 class DocInfoCache:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from search import SearchIndex, SearchPage, SearchQuery, champions, searching
+from search import SearchIndex, SearchPage, SearchQuery, champions, docinfo, searching
 from tests.search.docs import NOW, make_doc
 
 
@@ -130,3 +130,37 @@ def test_close_skips_searchers_replaced_after_a_commit(tmp_path: Path) -> None:
     index.search(SearchQuery(q="tomato", now=NOW))  # replaces (closes) this thread's searcher
     assert page.total == 1 and all(s.is_closed for s in stale)
     index.close()  # must not close the stale one a second time
+
+
+class TestDateOrderAcrossSegments:
+    """Sorting by date over several segments, both ways the order is found: a heap over the
+    matching set, and (large dense sets) a walk down each segment's time order."""
+
+    @pytest.fixture
+    def segmented(self, tmp_path: Path) -> Iterator[SearchIndex]:
+        # Three commits, three segments; newer posts in earlier segments and the other way
+        # round, so no segment holds a contiguous run of dates.
+        index = SearchIndex.rebuild(tmp_path, [], {})
+        for batch in ((3, 6, 9, 12), (1, 4, 7, 10), (2, 5, 8, 11)):
+            index.apply(
+                [make_doc(i, f"Note {i}", "garden" if i % 2 else "garden tomato") for i in batch],
+                [],
+            )
+        assert index._segments() >= 3
+        yield index
+        index.close()
+
+    @pytest.mark.parametrize("walk_min", [0, 5000])
+    def test_newest_and_oldest_over_segments(
+        self, segmented: SearchIndex, monkeypatch: pytest.MonkeyPatch, walk_min: int
+    ) -> None:
+        monkeypatch.setattr(docinfo, "BY_TIME_WALK_MIN", walk_min)
+        # make_doc dates post i i days before NOW: newest first is 1, 2, 3...
+        newest = [h.post_id for h in search(segmented, "", per_page=5).hits]
+        assert newest == [1, 2, 3, 4, 5]
+        oldest = [h.post_id for h in search(segmented, "", sort="oldest", per_page=5).hits]
+        assert oldest == [12, 11, 10, 9, 8]
+        page2 = [h.post_id for h in search(segmented, "garden", sort="newest", page=2, per_page=4).hits]
+        assert page2 == [5, 6, 7, 8]
+        tomato = [h.post_id for h in search(segmented, "tomato", sort="oldest", per_page=3).hits]
+        assert tomato == [12, 10, 8]
