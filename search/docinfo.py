@@ -103,6 +103,18 @@ def _year(ts: int) -> int:
         return 0
 
 
+def _add(out: set[int], info: SegmentInfo, offset: int, lo: int, hi: int) -> None:
+    """Add the global docnums of `info.by_time[lo:hi]` to `out`."""
+    if lo >= hi:
+        return
+    if lo == 0 and hi == len(info.by_time):  # the whole segment (often): a range, in C
+        out.update(range(offset, offset + hi))
+    elif offset:
+        out.update(d + offset for d in info.by_time[lo:hi])
+    else:
+        out.update(info.by_time[lo:hi])
+
+
 class DocInfo:
     """The per-document facts of one searcher, in global docnums."""
 
@@ -132,10 +144,9 @@ class DocInfo:
         out: set[int] = set()
         for info, offset in self.segments:
             hi = bisect_right(info.times, high)
-            out.update(d + offset for d in info.by_time[hi:])
+            _add(out, info, offset, hi, len(info.times))
             if low is not None:
-                lo = bisect_left(info.times, low)
-                out.update(d + offset for d in info.by_time[:lo])
+                _add(out, info, offset, 0, bisect_left(info.times, low))
         return out
 
     def inside(self, low: int | None, high: int) -> set[int]:
@@ -143,8 +154,7 @@ class DocInfo:
         out: set[int] = set()
         for info, offset in self.segments:
             lo = 0 if low is None else bisect_left(info.times, low)
-            hi = bisect_right(info.times, high)
-            out.update(d + offset for d in info.by_time[lo:hi])
+            _add(out, info, offset, lo, bisect_right(info.times, high))
         return out
 
     def count_inside(self, low: int | None, high: int) -> int:

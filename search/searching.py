@@ -69,8 +69,11 @@ class Window:
 
     def visible(self) -> set[int]:
         """Every live document in the window."""
-        inside = self.filter if self.filter is not None else self.info.inside(self.low, self.high)
-        return inside - self.info.deleted
+        if self.filter is not None:
+            return self.filter - self.info.deleted
+        inside = self.info.inside(self.low, self.high)
+        inside -= self.info.deleted
+        return inside
 
 
 def window_for(info: DocInfo, request: SearchQuery) -> Window:
@@ -136,7 +139,7 @@ def run_search(
         ranked = top[limit - per_page : limit]
         matched, total, exact = ranking.visited, max(ranking.total, len(top)), ranking.exact
     else:
-        matched = {d for d in searcher.docs_for_query(matcher) if window.admits(d)}
+        matched = _matching(searcher, matcher, window, segments)
         ordered = info.by_time(matched, limit, newest=(sort == "newest"))
         ranked = [(d, 0.0) for d in ordered[limit - per_page :]]
 
@@ -231,6 +234,16 @@ def rank(
         return Ranking(top, visited, len(visited), True)
     estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
     return Ranking(top, visited, max(len(visited), estimate), False)
+
+
+def _matching(searcher: Searcher, q: Query, window: Window, segments: SegmentCache) -> set[int]:
+    """Every live document of `window` that matches `q`: from the term-at-a-time evaluator
+    where it handles the query (Whoosh's matchers walk ~5 us a match: 30 ms for 5,700)."""
+    found = TermAtATime(searcher, segments).evaluate(q)
+    if found is None:
+        return {d for d in searcher.docs_for_query(q) if window.admits(d)}
+    deleted = window.info.deleted
+    return {d for d in found[0] if window.admits(d) and d not in deleted}
 
 
 def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking:

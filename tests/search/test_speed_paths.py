@@ -164,3 +164,14 @@ class TestDateOrderAcrossSegments:
         assert page2 == [5, 6, 7, 8]
         tomato = [h.post_id for h in search(segmented, "tomato", sort="oldest", per_page=3).hits]
         assert tomato == [12, 10, 8]
+
+    def test_date_order_leaves_out_deleted_and_updated_copies(self, segmented: SearchIndex) -> None:
+        # Deleted: post 1. Updated (its old copy is a deleted document): post 2 loses "tomato".
+        segmented.apply([make_doc(2, "Note 2", "garden")], [1])
+        newest = [h.post_id for h in search(segmented, "garden", sort="newest", per_page=3).hits]
+        assert newest == [2, 3, 4]
+        tomato = [h.post_id for h in search(segmented, "tomato", sort="newest").hits]
+        assert tomato == [4, 6, 8, 10, 12]
+        tagged = search(segmented, "", tags=("general",), sort="newest", per_page=20)
+        assert [h.post_id for h in tagged.hits] == list(range(2, 13))
+        assert tagged.total == 11
