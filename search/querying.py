@@ -108,6 +108,9 @@ class ParsedQuery:
     #: stemmed term the user typed (not in the index) -> stemmed correction
     corrections: dict[str, str] = field(default_factory=dict)
     fallback: bool = False
+    #: term the rewriter added (a prefix's expansion, a typo's correction) -> what the user
+    #: typed that it stands for: normalize() flattens the query, and this keeps the words apart
+    stands_for: dict[str, str] = field(default_factory=dict)
 
 
 class QueryBuilder:
@@ -150,12 +153,14 @@ class QueryBuilder:
                 raise ValueError("malformed")
             q = _weigh_words(_exclusions(parsed)).accept(rewriter).normalize()
             q = _require_exact_fields(q.accept(_IdfReweighter(searcher)))
-            return ParsedQuery(q, rewriter.corrections)
+            return ParsedQuery(q, rewriter.corrections, stands_for=rewriter.stands_for())
         except Exception:  # any parse or rewrite problem: plain words
             rewriter = _Rewriter(searcher, self.stems, typos, self.term_lists, self.vocabulary)
             q = _weigh_words(self.plain(text)).accept(rewriter).normalize()
             q = q.accept(_IdfReweighter(searcher))
-            return ParsedQuery(q, rewriter.corrections, fallback=True)
+            return ParsedQuery(
+                q, rewriter.corrections, fallback=True, stands_for=rewriter.stands_for()
+            )
 
     def _parse(self, text: str) -> Query:
         """The parser's un-normalised tree for `text`. Text of bare words (no quotes, signs,
@@ -370,6 +375,12 @@ class _Rewriter:
         self.stems = stems
         self.corrections: dict[str, str] = {}
         self._fixed: dict[str, list[str]] = {}
+        self._added: dict[str, str] = {}  # term added -> the typed word or prefix it is for
+        self._typed: set[str] = set()
+
+    def stands_for(self) -> dict[str, str]:
+        """Each added term's typed word; a term the user also typed stands for itself."""
+        return {t: w for t, w in self._added.items() if t not in self._typed}
 
     def __call__(self, q: Query) -> Query:
         fieldname = getattr(q, "fieldname", None)
@@ -399,15 +410,20 @@ class _Rewriter:
         if not found:
             return NullQuery
         top = sorted(found, key=lambda t: (-found[t], t))[:MAX_PREFIX_TERMS]
+        for t in top:
+            self._added.setdefault(t, raw + "*")
         return Or([PlainTerm(fieldname, t, boost=q.boost) for t in top])
 
     def _term(self, fieldname: str, q: Term) -> Query:
         text = q.text
+        self._typed.add(text)
         if text not in self._fixed:
             self._fixed[text] = self._correct(text)
         fixes = self._fixed[text]
         if not fixes:
             return q
+        for t in fixes:
+            self._added.setdefault(t, text)
         fixed = [PlainTerm(fieldname, t, boost=q.boost * CORRECTION_WEIGHT) for t in fixes]
         return Or([q, *fixed])
 

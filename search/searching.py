@@ -117,7 +117,7 @@ def run_search(
         ordered = info.by_time(matched, limit, newest=(sort == "newest"))
         ranked = [(d, 0.0) for d in ordered[limit - per_page :]]
     elif sort == "relevance":
-        groups = _word_groups(parsed.query)
+        groups = _word_groups(parsed.query, parsed.stands_for)
         # Long plain queries: pseudo-relevance feedback from the first search's best visible
         # documents (feedback.py); totals and facets stay those of the original query.
         expand = feedback.applies(builder, request.q)
@@ -292,16 +292,17 @@ def _match_fraction(q: Query, reader: Any, n: int) -> float:
     return min(1.0, float(q.estimate_size(reader)) / n)
 
 
-def _word_groups(q: Query | None) -> list[Query] | None:
+def _word_groups(q: Query | None, stands_for: dict[str, str]) -> list[Query] | None:
     """For plain words (an OR of term groups, one per word), those groups; else None.
 
-    The parser's OR of `title:w OR content:w` for every word; each word's group also holds
-    its typo corrections or prefix expansions. Anything else (phrases, exclusions, fields,
+    The parser's OR of `title:w OR content:w` for every word, flattened by normalize();
+    each word's group also holds its typo corrections or prefix expansions (`stands_for`
+    names the word each of those was added for). Anything else (phrases, exclusions, fields,
     nested AND) is not plain words.
     """
     if not isinstance(q, Or):
         return None
-    groups: dict[frozenset[str], list[Query]] = {}
+    groups: dict[str, list[Query]] = {}
     for child in q.children():
         if isinstance(child, Term):
             leaves: list[Term] = [child]
@@ -311,8 +312,9 @@ def _word_groups(q: Query | None) -> list[Query] | None:
             return None
         if any(leaf.fieldname not in TEXT_FIELDS for leaf in leaves):
             return None
-        key = frozenset(str(leaf.text) for leaf in leaves)
-        groups.setdefault(key, []).extend(leaves)
+        for leaf in leaves:
+            text = str(leaf.text)
+            groups.setdefault(stands_for.get(text, text), []).append(leaf)
     if len(groups) < 2:
         return None
     return [Or(leaves) for leaves in groups.values()]

@@ -78,10 +78,11 @@ def whoosh_scores(searcher: Any, q: Query) -> dict[int, float]:
 def test_scores_equal_whooshs(index: SearchIndex, text: str) -> None:
     searcher, info = index._reading()
     assert len(searcher.leaf_searchers()) >= 3
-    parsed = index._builder.build(text, searcher).query
+    built = index._builder.build(text, searcher)
+    parsed = built.query
     assert parsed is not None
     shapes = [parsed]
-    groups = _word_groups(parsed)
+    groups = _word_groups(parsed, built.stands_for)
     if groups is not None:
         shapes.append(And(groups))  # the all-words-first shape
     fast = TermAtATime(searcher, SegmentCache(), field_weights={})

@@ -42,6 +42,29 @@ class TestAllWordsFirst:
         assert page.total == 35
         assert {h.post_id for h in page.hits[:20]} == set(range(1, 21))  # all words rank first
 
+    def test_a_prefix_is_one_word_however_many_terms_it_expands_to(
+        self, many: SearchIndex
+    ) -> None:
+        # "to*" expands to "tomato" and "tool" (and more): all words first must not ask for
+        # a post with every expansion, nor call a lone prefix several words.
+        searcher, _ = many._reading()
+        built = many._builder.build("to*", searcher)
+        assert searching._word_groups(built.query, built.stands_for) is None
+        both = many._builder.build("garden to*", searcher)
+        groups = searching._word_groups(both.query, both.stands_for)
+        assert groups is not None and len(groups) == 2
+        page = search(many, "garden to*", per_page=50)
+        # 20 posts have garden and tomato, 10 garden and tools: all 30 have both words.
+        assert page.total == 30
+
+    def test_a_typo_and_its_corrections_are_one_word(self, many: SearchIndex) -> None:
+        searcher, _ = many._reading()
+        built = many._builder.build("gardn tomato", searcher)
+        assert built.stands_for.get("garden") == "gardn"
+        groups = searching._word_groups(built.query, built.stands_for)
+        assert groups is not None and len(groups) == 2
+        assert search(many, "gardn tomato", per_page=50).total == 20
+
     def test_phrases_and_exclusions_are_not_rewritten(self, many: SearchIndex) -> None:
         assert search(many, "garden -tomato", per_page=50).total == 10
         assert search(many, '"tomato sauce" garden', per_page=50).total == 35
