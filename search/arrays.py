@@ -225,15 +225,36 @@ class TermTable:
     def prefixed(self, prefix: str, limit: int) -> list[tuple[str, int]]:
         """Up to `limit` (term, document count) starting with `prefix`, in order."""
         head = prefix.encode("utf-8")
-        i = bisect_left(self, head)
-        out: list[tuple[str, int]] = []
-        while i < len(self._ends) and len(out) < limit:
-            term = self[i]
-            if not term.startswith(head):
-                break
-            out.append((term.decode("utf-8"), self.counts[i]))
-            i += 1
-        return out
+        lo = bisect_left(self, head)
+        hi = min(len(self._ends), lo + max(0, limit))
+        after = _successor(head)
+        if after is not None:
+            hi = bisect_left(self, after, lo, hi)
+        if lo >= hi:
+            return []
+        # The run of terms sliced and decoded at once (a term at a time cost ~3 us: 18 ms
+        # for the 6,000 terms of a two-letter head in one segment of 50,000 posts).
+        start = self._ends[lo - 1] if lo else 0
+        bounds = self._ends[lo:hi].tolist()
+        chunk = bytes(self._blob[start : bounds[-1]])
+        starts = [start, *bounds[:-1]]
+        if chunk.isascii():
+            text = chunk.decode("ascii")
+            terms = [text[a - start : b - start] for a, b in zip(starts, bounds, strict=True)]
+        else:
+            terms = [
+                chunk[a - start : b - start].decode("utf-8")
+                for a, b in zip(starts, bounds, strict=True)
+            ]
+        return list(zip(terms, self.counts[lo:hi].tolist(), strict=True))
+
+
+def _successor(head: bytes) -> bytes | None:
+    """The first byte string after every string that starts with `head` (None: none is)."""
+    stripped = head.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes([stripped[-1] + 1])
 
 
 class SegmentArrays:
