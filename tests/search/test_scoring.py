@@ -297,16 +297,26 @@ def test_long_lists_scored_as_arrays_give_the_same_scores(
     from search import scoring
 
     searcher, _ = index._reading()
+
+    def shapes(text: str) -> list[Query]:
+        """The query, and its all-words-first AND (whose later words score within the
+        documents the first ones found)."""
+        built = index._builder.build(text, searcher)
+        assert built.query is not None
+        groups = _word_groups(built.query, built.stands_for)
+        return [built.query] + ([And(groups)] if groups is not None else [])
+
     by_loop = {}
     for text in QUERIES:
-        q = index._builder.build(text, searcher).query
-        found = TermAtATime(searcher, SegmentCache()).evaluate(q)
-        assert found is not None
-        by_loop[text] = found
+        for n, q in enumerate(shapes(text)):
+            found = TermAtATime(searcher, SegmentCache()).evaluate(q)
+            assert found is not None
+            by_loop[text, n] = found
+    assert len(by_loop) > len(QUERIES) + 3
     monkeypatch.setattr(scoring, "ARRAY_POSTINGS", 1)
     for text in QUERIES:
-        q = index._builder.build(text, searcher).query
-        found = TermAtATime(searcher, SegmentCache()).evaluate(q)
-        assert found is not None
-        assert found[0] == pytest.approx(by_loop[text][0], rel=1e-12), text
-        assert found[1] == by_loop[text][1], text
+        for n, q in enumerate(shapes(text)):
+            found = TermAtATime(searcher, SegmentCache()).evaluate(q)
+            assert found is not None
+            assert found[0] == pytest.approx(by_loop[text, n][0], rel=1e-12), (text, q)
+            assert found[1] == by_loop[text, n][1], (text, q)
