@@ -205,9 +205,9 @@ def rank(
     # Large flat ORs go to the champion lists below; everything else fast can score (ANDs
     # start from their rarest part) is scored exactly, whatever its size.
     if fast is not None and (exact or champions is None or _flat_terms(q) is None):
-        found = fast.evaluate(q)
-        if found is not None:
-            return _ranking_of(found[0], window, limit)
+        ranked = _fast_ranking(fast, q, window, limit)
+        if ranked is not None:
+            return ranked
     terms = None if exact or champions is None or fast is None else _flat_terms(q)
     walked = q
     candidates: set[int] | None = None
@@ -234,6 +234,30 @@ def rank(
         return Ranking(top, visited, len(visited), True)
     estimate = round(_match_fraction(q, reader, max(1, reader.doc_count())) * window.size())
     return Ranking(top, visited, max(len(visited), estimate), False)
+
+
+def _fast_ranking(fast: TermAtATime, q: Query, window: Window, limit: int) -> Ranking | None:
+    """`rank` by the term-at-a-time evaluator (None: a query shape it does not handle).
+
+    Phrases read positions only for their best-scored documents, enough for `limit`
+    matches (scoring.PHRASE_CHECK): the page is exact, the total and facets then estimated.
+    Should too few of those matches be visible (scheduled, outside the dates, deleted), the
+    query is evaluated again reading every document."""
+    fast.phrase_top, fast.unseen = limit, 0.0
+    try:
+        found = fast.evaluate(q)
+        if found is None:
+            return None
+        ranking = _ranking_of(found[0], window, limit)
+        if not fast.unseen:
+            return ranking
+        if len(ranking.top) < limit:
+            fast.phrase_top, fast.unseen = None, 0.0
+            found = fast.evaluate(q)
+            return None if found is None else _ranking_of(found[0], window, limit)
+        return Ranking(ranking.top, ranking.visited, ranking.total + round(fast.unseen), False)
+    finally:
+        fast.phrase_top, fast.unseen = None, 0.0
 
 
 def _matching(searcher: Searcher, q: Query, window: Window, segments: SegmentCache) -> set[int]:

@@ -1,11 +1,12 @@
 """The shortcuts taken for speed: all words first, estimated totals and facets, related terms."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from search import SearchIndex, SearchPage, SearchQuery, champions, docinfo, searching
+from search import SearchIndex, SearchPage, SearchQuery, champions, docinfo, scoring, searching
 from tests.search.docs import NOW, make_doc
 
 
@@ -198,3 +199,70 @@ class TestDateOrderAcrossSegments:
         tagged = search(segmented, "", tags=("general",), sort="newest", per_page=20)
         assert [h.post_id for h in tagged.hits] == list(range(2, 13))
         assert tagged.total == 11
+
+
+class TestPhraseBudget:
+    """Phrases over many documents with every word read positions for the best ones only."""
+
+    @pytest.fixture
+    def phrases(self) -> Iterator[SearchIndex]:
+        # 60 posts have "garden" and "hose"; every third has the phrase "garden hose". More
+        # "garden"s and "hose"s score higher, so the best-scored half holds 10 phrase posts.
+        docs = []
+        for i in range(1, 61):
+            words = "garden " * (1 + i % 7) + "watering can and a hose " * (1 + i % 5)
+            text = f"a garden hose for {words}" if i % 3 == 0 else f"the hose by the {words}"
+            docs.append(make_doc(i, f"Note {i}", text))
+        ix = SearchIndex.open(None)
+        ix.apply(docs, [])
+        yield ix
+        ix.close()
+
+    def exact(self, index: SearchIndex, q: str, monkeypatch: pytest.MonkeyPatch, **kw: object) -> SearchPage:
+        with monkeypatch.context() as m:
+            m.setattr(scoring, "PHRASE_CHECK", 10**9)
+            return search(index, q, **kw)
+
+    @pytest.mark.parametrize("per_page", [3, 10, 20])
+    def test_the_page_is_the_exact_one(
+        self, phrases: SearchIndex, monkeypatch: pytest.MonkeyPatch, per_page: int
+    ) -> None:
+        monkeypatch.setattr(scoring, "PHRASE_CHECK", 4)
+        exact = self.exact(phrases, '"garden hose"', monkeypatch, per_page=per_page)
+        assert exact.total == 20 and exact.exact
+        found = search(phrases, '"garden hose"', per_page=per_page)
+        assert [(h.post_id, h.score) for h in found.hits] == [
+            (h.post_id, h.score) for h in exact.hits
+        ]
+        assert all(h.post_id % 3 == 0 for h in found.hits)
+        if per_page < 20:  # read in part: the total is estimated from the share found
+            assert not found.exact and 5 <= found.total <= 60
+
+    def test_later_pages_too(self, phrases: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(scoring, "PHRASE_CHECK", 4)
+        exact = self.exact(phrases, '"garden hose"', monkeypatch, per_page=5, page=3)
+        found = search(phrases, '"garden hose"', per_page=5, page=3)
+        assert [h.post_id for h in found.hits] == [h.post_id for h in exact.hits]
+        assert len(found.hits) == 5
+
+    def test_hidden_matches_make_it_read_everything(
+        self, phrases: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(scoring, "PHRASE_CHECK", 4)
+        # Only posts published before the 40 most recent ones: the best-scored phrase posts
+        # may all be outside the window.
+        before = NOW - timedelta(days=40, hours=12)
+        exact = self.exact(phrases, '"garden hose"', monkeypatch, before=before, per_page=10)
+        found = search(phrases, '"garden hose"', before=before, per_page=10)
+        assert [h.post_id for h in found.hits] == [h.post_id for h in exact.hits]
+        assert found.total == exact.total == 7
+
+    def test_an_excluded_phrase_is_always_read_in_full(
+        self, phrases: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(scoring, "PHRASE_CHECK", 1)
+        page = search(phrases, 'hose -"garden hose"', per_page=5)
+        assert page.total == 40
+        assert all(h.post_id % 3 for h in page.hits)
+        every = search(phrases, 'hose -"garden hose"', per_page=50)
+        assert len(every.hits) == 40 and all(h.post_id % 3 for h in every.hits)
