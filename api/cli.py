@@ -149,7 +149,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     settings = _settings()
 
-    async def snapshot() -> tuple[list[Any], sync.SyncState]:
+    async def snapshot() -> tuple[sync.RebuildDocuments, sync.SyncState]:
         engine = create_engine(settings)
         try:
             async with make_sessionmaker(engine)() as session:

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,7 +81,7 @@ class SyncLock:
 
 def rebuild_index(
     index_dir: Path,
-    docs: list[Any],
+    docs: Sequence[Any],
     state: sync.SyncState,
     progress: Callable[[int], None] | None = None,
     procs: int = 1,
