@@ -257,6 +257,20 @@ class HttpxClient:
 
 
 CLIENTS = {"lean": servers.KeepAlive, "httpx": HttpxClient}
+CLIENT_NAMES = {
+    "lean": "a plain HTTP/1.1 socket client, bench/servers.py `KeepAlive`",
+    "httpx": "httpx, which adds ~1.5 ms of its own to each request",
+}
+
+
+def loop_seconds() -> float:
+    """Seconds for a pure-Python loop of 10 million additions: how fast the machine is now.
+    Between hours and days it has taken 0.93 to 2.5 s, and every number here moves with it."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
 
 
 def latencies(
@@ -447,14 +461,17 @@ def report(big: dict[str, Any], small: dict[str, Any], args: argparse.Namespace)
         "uvicorn (one worker, 127.0.0.1, SQLite), on a shared 2-core machine. "
         f"{args.posts:,} posts from ../shared/corpora (the posts of `bench/search_speed.py`, "
         "bulk-inserted; each body paragraph becomes a `<p>` of `content_html`). Latencies are one "
-        "request at a time over a keep-alive connection, distinct queries drawn from the corpus "
-        "titles, the whole HTTP round trip (index, database, JSON). The worker's search result "
+        f"request at a time over a keep-alive connection ({CLIENT_NAMES[args.client]}), distinct "
+        "queries drawn from the corpus titles, the whole HTTP round trip (index, database, "
+        "JSON). The worker's search result "
         "cache is off for every measure but the last (`INKWELL_SEARCH_CACHE_BYTES=0`): they "
         "measure searches, not cache hits. The folder's files (database and index) are read "
         "into the page cache first: this machine evicts idle page cache within minutes.",
         "",
         f"Load average (1/5/15 min) at the start: {big['load']}; during the latency run: "
-        f"{big['load_latency']}; during the throughput run: {small['load']}.",
+        f"{big['load_latency']}; during the throughput run: {small['load']}. The machine's "
+        f"speed at the start: a pure-Python loop of 10 million additions took "
+        f"{big['loop']:.2f} s (0.93 s in the fastest hours seen, up to 2.5 s in the slowest).",
         "",
         "| measure | result | target | |",
         "| --- | ---: | ---: | --- |",
@@ -523,7 +540,7 @@ def main() -> int:
     raw = load_raw(shared)
     if args.latency_only is not None:
         return latency_only(args.latency_only, raw, args.posts, args.queries, args.client)
-    big: dict[str, Any] = {"load": load_average()}
+    big: dict[str, Any] = {"load": load_average(), "loop": loop_seconds()}
     small: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="inkwell-search-http-") as tmp:
         workdir = Path(tmp) / "big"
@@ -592,6 +609,7 @@ def latency_only(
     machine drops idle page cache, and a half-cold index measures up to twice as slow."""
     env = kept(workdir, raw, posts)
     warm(workdir)
+    print(f"  machine: a 10-million-step Python loop takes {loop_seconds():.2f} s", flush=True)
     with server(uncached(env), posts) as (base, pid):
         out = measure_latency(base, raw, posts, per_kind, client_kind)
         print(f"  worker RSS {rss_mb(pid):.0f} MB", flush=True)
