@@ -333,9 +333,10 @@ class TermAtATime:
         self, scores: Scores, fieldname: str, words: list[str], wanted: int
     ) -> set[int]:
         """Phrase matches among the documents with every word, read best score first in
-        rounds (PHRASE_CHECK, then as many as the matches found so far say are needed) until
-        `wanted` are found or every document was read. A phrase of two common words ("development files") has
-        every word in ~10,000 posts of 100,000, and reading their positions took 200 ms.
+        rounds (PHRASE_CHECK, then as many as the matches found so far say are needed)
+        until `wanted` are found or every document was read. A phrase of two common words
+        ("development files") has every word in ~10,000 posts of 100,000, and reading their
+        positions took 200 ms.
 
         A phrase scores as the AND of its words, so the best `wanted` matches are among
         those read: any document not read scores below every one that was. The matches
