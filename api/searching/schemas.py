@@ -34,8 +34,10 @@ class SearchResults(BaseModel):
     total_is_exact: bool = Field(
         default=True,
         description="False when `total` is an estimate: queries of alternatives (words with "
-        "OR, prefixes) matching more than about 5,000 posts. Facet counts are exact up to "
-        "1,500 matching posts and scaled up from an even sample of 1,500 above.",
+        "OR, prefixes) matching more than about 5,000 posts, and phrases whose words are in "
+        "many posts (only the best-scored are checked for the phrase; the page itself is "
+        "exact). Facet counts are exact up to 1,500 matching posts and scaled up from an even "
+        "sample of 1,500 above, or from the posts a phrase checked.",
     )
     page: int
     per_page: int
