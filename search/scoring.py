@@ -533,29 +533,22 @@ class TermAtATime:
             add(found_ids, found_weights)
             return
         ids, weights = self.segments.postings(reader, fieldname, text)
-        if within is None:
-            if len(ids) >= ARRAY_POSTINGS and self.searcher.schema[fieldname].scorable:
-                docs, found = _array_scores(ids, weights, lengths, norms, factor, saturate)
-                keys, values = (docs.astype(np.int64) + offset).tolist(), found.tolist()
-                if not scores:  # the first part: built in C
-                    scores.update(zip(keys, values, strict=True))
-                    return
-                for g, value in zip(keys, values, strict=True):
-                    scores[g] = get(g, 0.0) + value
-                return
-            add(ids, weights)
-            return
         end = offset + reader.doc_count_all()
         if len(ids) >= ARRAY_POSTINGS and self.searcher.schema[fieldname].scorable:
-            # The documents still in the running found in the list by bisection, in C: a
-            # Python walk of the whole list was most of a common two-word query.
-            docs, found = _array_scores(
-                *_array_select(ids, weights, within, offset, end),
-                lengths, norms, factor, saturate,
-            )  # fmt: skip
-            for g, value in zip((docs.astype(np.int64) + offset).tolist(), found.tolist(),
-                                strict=True):  # fmt: skip
+            if within is not None:
+                # The documents still in the running found in the list by bisection, in C:
+                # a Python walk of the whole list was most of a common two-word query.
+                ids, weights = _array_select(ids, weights, within, offset, end)
+            docs, found = _array_scores(ids, weights, lengths, norms, factor, saturate)
+            keys, values = (docs.astype(np.int64) + offset).tolist(), found.tolist()
+            if not scores:  # the first part: built in C
+                scores.update(zip(keys, values, strict=True))
+                return
+            for g, value in zip(keys, values, strict=True):
                 scores[g] = get(g, 0.0) + value
+            return
+        if within is None:
+            add(ids, weights)
             return
         local = sorted(d - offset for d in within if offset <= d < end)
         wanted = set(local)
