@@ -311,14 +311,14 @@ class TermAtATime:
         scores, counts = found
         if scores:
             if self.phrase_top is not None and len(scores) > PHRASE_CHECK:
-                kept = self._best_phrase_docs(scores, fieldname, words, self.phrase_top)
+                kept = self._phrase_in_best(scores, fieldname, words, self.phrase_top)
             else:
-                kept = self._phrase_docs(scores, fieldname, words)
+                kept = self._phrase_in(scores, fieldname, words)
             scores = {d: s for d, s in scores.items() if d in kept}
             counts = {d: counts[d] for d in scores}
         return _boosted(scores, q.boost), counts
 
-    def _phrase_docs(self, docs: Iterable[int], fieldname: str, words: list[str]) -> set[int]:
+    def _phrase_in(self, docs: Iterable[int], fieldname: str, words: list[str]) -> set[int]:
         """The global docnums among `docs` where `words` occur in a row."""
         docs = set(docs)
         kept: set[int] = set()
@@ -329,7 +329,7 @@ class TermAtATime:
                 kept.update(d + offset for d in _phrase_docs(sub.reader(), fieldname, words, local))
         return kept
 
-    def _best_phrase_docs(
+    def _phrase_in_best(
         self, scores: Scores, fieldname: str, words: list[str], wanted: int
     ) -> set[int]:
         """Phrase matches among the documents with every word, read best score first in
@@ -345,7 +345,7 @@ class TermAtATime:
         read, step = 0, PHRASE_CHECK
         while read < len(scores) and len(kept) < wanted:
             batch = best_scored(scores, read + step)[read:]  # the next best, ties by docnum
-            kept |= self._phrase_docs(batch, fieldname, words)
+            kept |= self._phrase_in(batch, fieldname, words)
             read += len(batch)
             # The next round: what the share found so far says is missing, and half again;
             # everything left at once when that is most of it (each round reads blocks anew).

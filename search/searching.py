@@ -4,6 +4,7 @@
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from heapq import nlargest
@@ -66,6 +67,15 @@ class Window:
         if self.filter is not None:
             return docnum in self.filter
         return docnum not in (self.mask or ())
+
+    def live(self, docs: Iterable[int]) -> list[int]:
+        """The documents of `docs` in the window and not deleted, in the order given."""
+        deleted = self.info.deleted
+        if self.filter is not None:
+            allowed = self.filter
+            return [d for d in docs if d in allowed and d not in deleted]
+        hidden = (self.mask or set()) | deleted
+        return [d for d in docs if d not in hidden]
 
     def visible(self) -> set[int]:
         """Every live document in the window."""
@@ -215,8 +225,7 @@ def rank(
         # Approximate scores for rare terms' posts and common terms' champions, then the
         # best of those re-scored exactly with the whole query (see champions.py).
         approx = champions.candidates(searcher, fast, terms)
-        deleted = window.info.deleted
-        candidates = {d for d in approx if window.admits(d) and d not in deleted}
+        candidates = set(window.live(approx))
         best = nlargest(limit + RERANK_EXTRA, candidates, key=approx.__getitem__)
         rescored = fast.evaluate(q, set(best))
         if rescored is not None:
@@ -266,19 +275,12 @@ def _matching(searcher: Searcher, q: Query, window: Window, segments: SegmentCac
     found = TermAtATime(searcher, segments).evaluate(q)
     if found is None:
         return {d for d in searcher.docs_for_query(q) if window.admits(d)}
-    deleted = window.info.deleted
-    return {d for d in found[0] if window.admits(d) and d not in deleted}
+    return set(window.live(found[0]))
 
 
 def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking:
     """The ranking of every match's score, restricted to the window's live documents."""
-    deleted = window.info.deleted
-    if window.filter is not None:
-        allowed = window.filter
-        visible = [d for d in scores if d in allowed and d not in deleted]
-    else:
-        hidden = (window.mask or set()) | deleted
-        visible = [d for d in scores if d not in hidden]
+    visible = window.live(scores)
     # Ties go to the lower docnum (the older post), as Whoosh's collector does.
     best = best_scored(scores, limit, visible)
     return Ranking([(d, scores[d]) for d in best], set(visible), len(visible), True)
