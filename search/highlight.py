@@ -33,9 +33,7 @@ _FOLD: dict[int, str] = {int(k): v for k, v in accent_map.items() if len(v) == 1
 #: The same folding as a list indexed by code point (str.translate looks a list up ~2.5 times
 #: faster than a dict), and the characters it changes beyond ASCII (its ASCII entries only
 #: lowercase, which `.lower()` does anyway).
-_FOLD_TABLE: list[int] = list(range(max(_FOLD) + 1))
-for _code, _letter in _FOLD.items():
-    _FOLD_TABLE[_code] = ord(_letter)
+_FOLD_TABLE: list[int] = [ord(_FOLD[c]) if c in _FOLD else c for c in range(max(_FOLD) + 1)]
 _FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD) if c > 127) + "]")
 #: A token as the index's tokenizer reads it (word characters, with inner dots: "e.g").
 _INSIDE_TOKEN = re.compile(r"[\w.]")
