@@ -87,8 +87,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WORD = re.compile(r"\w+")
 EXACT_FIELDS = frozenset({"tags", "author"})
 _ALIASES = {"tag": "tags", "body": "content"}
-#: Letters and digits separated by spaces, and the parser's operator words.
-_BARE_WORDS = re.compile(r"\s*[^\W_]+(?:\s+[^\W_]+)*\s*")
+#: Letters and digits separated by spaces, each perhaps ending in `*` (a prefix), and the
+#: parser's operator words.
+_BARE_WORDS = re.compile(r"\s*[^\W_]+\*?(?:\s+[^\W_]+\*?)*\s*")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
 
@@ -167,30 +168,55 @@ class QueryBuilder:
             )
 
     def _parse(self, text: str) -> Query:
-        """The parser's un-normalised tree for `text`. Text of bare words (no quotes, signs,
-        fields, wildcards or operators: most of what is typed in a search box) is the OR of
-        its words over title and body, built directly: Whoosh's parser took 5% of a search to
-        reach the same tree (tests/search/test_query_weighting.py compares the two)."""
+        """The parser's un-normalised tree for `text`. Text of bare words and `word*` prefixes
+        (no quotes, signs, fields, other wildcards or operators: most of what is typed in a
+        search box) is the OR of its words over title and body, built directly: Whoosh's
+        parser took 5% of a search, and a quarter of building a prefix query, to reach the
+        same tree (tests/search/test_query_weighting.py compares the two)."""
         if self.fast_plain and _BARE_WORDS.fullmatch(text) and not _OPERATORS & set(text.split()):
-            q = self.plain(text)
+            q = self._bare(text)
             if q is not NullQuery:
                 return q
         parsed: Query = self.parser.parse(_sanitize_fields(text), normalize=False)
         return parsed
+
+    def _bare(self, text: str) -> Query:
+        """`plain`, where a word ending in `*` is a prefix over title and body; NullQuery
+        where a prefix does not analyse to one term (the parser decides then)."""
+        clauses: list[Query] = []
+        for word in islice(text.split(), MAX_WORDS):
+            if not word.endswith("*"):
+                clauses += self._word_clauses(word)
+                continue
+            prefixes = [
+                self.parser.term_query(
+                    f, word[:-1], Prefix, boost=TITLE_BOOST if f == "title" else 1.0,
+                    removestops=False,
+                )
+                for f in TEXT_FIELDS
+            ]
+            if not all(type(p) is Prefix for p in prefixes):
+                return NullQuery
+            clauses.append(Or(prefixes))
+        if not clauses:
+            return NullQuery
+        return Or(clauses, scale=COORD_SCALE)
 
     def plain(self, text: str) -> Query:
         """OR of the words of `text` over title and body, ignoring all syntax.
 
         A repeated word gives a repeated clause, as the parser does (see _weigh_words).
         """
-        clauses: list[Query] = [
-            Or([PlainTerm("title", stem, boost=TITLE_BOOST), PlainTerm("content", stem)])
-            for word in islice(_WORD.findall(text), MAX_WORDS)
-            for stem in self.stems(word)
-        ]
+        clauses = [c for word in islice(_WORD.findall(text), MAX_WORDS) for c in self._word_clauses(word)]
         if not clauses:
             return NullQuery
         return Or(clauses, scale=COORD_SCALE)
+
+    def _word_clauses(self, word: str) -> list[Query]:
+        return [
+            Or([PlainTerm("title", stem, boost=TITLE_BOOST), PlainTerm("content", stem)])
+            for stem in self.stems(word)
+        ]
 
 
 def _most_used(counts: dict[str, int], limit: int) -> list[str]:

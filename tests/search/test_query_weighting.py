@@ -81,9 +81,12 @@ BARE = [
     "libary cofee", "the library", "Library Budgets", "x1 2024 reading", "über naïve",
     "i am interested in documents that describe library budgets and coffee",
     "EFFORTS OF THE LIBRARY TO CHANGE POLICIES OR NOT",  # lowercased first: no operators
+    "libr*", "Libraries*", "coffee libr*", "café* crème", "the* library", "x1* 20*", "a* b",
+    "libr* cof* rea*", "Über*",
 ]
 PARSED = [
-    "coffee OR tea", "library -coffee", '"reading rooms"', "title:library", "libr*", "foo_bar",
+    "coffee OR tea", "library -coffee", '"reading rooms"', "title:library", "foo_bar",
+    "libr**", "li*r", "*", "libr?", "coffee* OR tea", "-libr*", "title:libr*",
     "coffee AND tea", "NOT coffee", "a the of",
 ]
 
