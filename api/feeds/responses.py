@@ -4,7 +4,6 @@ Feeds set their own ETag (the ETag middleware then leaves them alone) so that a 
 from `If-Modified-Since` carries the same validators as the 200 would (RFC 9110, 15.4.5).
 """
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from starlette.datastructures import Headers
 from api.feeds.documents import Feed
 from api.feeds.jsonfeed import render_json_feed
 from api.feeds.syndication import render_atom, render_rss
+from api.middleware import body_etag
 
 XML = "application/xml"
 
@@ -32,10 +32,6 @@ RSS = FeedFormat("rss", "feed.xml", "application/rss+xml", render_rss)
 ATOM = FeedFormat("atom", "atom.xml", "application/atom+xml", render_atom)
 JSON_FEED = FeedFormat("json", "feed.json", "application/feed+json", render_json_feed)
 FORMATS = (RSS, ATOM, JSON_FEED)
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
 def _not_modified(headers: Headers, etag: str, last_modified: datetime | None) -> bool:
@@ -60,7 +56,7 @@ def document_response(
     request: Request, body: bytes, media_type: str, last_modified: datetime | None
 ) -> Response:
     """200 with `body`, or 304 when the client's copy is current."""
-    etag = _etag(body)
+    etag = body_etag(body)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if last_modified is not None:
         headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
