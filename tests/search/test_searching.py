@@ -239,3 +239,14 @@ def test_facets_keep_the_most_common_values_ties_by_name() -> None:
     authors = Counter(people[d] for d in docs)
     assert [(f.value, f.count) for f in facets["authors"]] == sorted(
         authors.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
+
+
+@pytest.mark.parametrize("ids", [[], [3], [3, 0], {4, 1, 2}, list(range(5)) * 3])
+def test_picked_values_in_the_order_of_the_ids(ids: list[int] | set[int]) -> None:
+    from array import array
+
+    from search.searching import _picked
+
+    values = array("q", [10, 11, 12, 13, 14])
+    assert _picked(values, ids) == tuple(values[i] for i in ids)
+    assert _picked(["a", "b", "c", "d", "e"], ids) == tuple("abcde"[i] for i in ids)
