@@ -70,14 +70,17 @@ class Window:
             return docnum in self.filter
         return docnum not in (self.mask or ())
 
-    def live(self, docs: Iterable[int]) -> list[int]:
-        """The documents of `docs` in the window and not deleted, in the order given."""
+    def live(self, docs: Iterable[int]) -> set[int]:
+        """The documents of `docs` in the window and not deleted, by set operations in C (a
+        comprehension over 50,000 matches took ~3 ms, the set difference ~1 ms)."""
         deleted = self.info.deleted
         if self.filter is not None:
-            allowed = self.filter
-            return [d for d in docs if d in allowed and d not in deleted]
+            found = self.filter.intersection(docs)
+            found -= deleted
+            return found
         hidden = (self.mask or set()) | deleted
-        return [d for d in docs if d not in hidden]
+        keys: Any = docs.keys() if isinstance(docs, dict) else set(docs)
+        return keys - hidden  # type: ignore[no-any-return]
 
     def visible(self) -> set[int]:
         """Every live document in the window."""
@@ -227,7 +230,7 @@ def rank(
         # Approximate scores for rare terms' posts and common terms' champions, then the
         # best of those re-scored exactly with the whole query (see champions.py).
         approx = champions.candidates(searcher, fast, terms)
-        candidates = set(window.live(approx))
+        candidates = window.live(approx)
         best = nlargest(limit + RERANK_EXTRA, candidates, key=approx.__getitem__)
         rescored = fast.evaluate(q, set(best))
         if rescored is not None:
@@ -277,7 +280,7 @@ def _matching(searcher: Searcher, q: Query, window: Window, segments: SegmentCac
     found = TermAtATime(searcher, segments).evaluate(q)
     if found is None:
         return {d for d in searcher.docs_for_query(q) if window.admits(d)}
-    return set(window.live(found[0]))
+    return window.live(found[0])
 
 
 def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking:
@@ -285,7 +288,7 @@ def _ranking_of(scores: dict[int, float], window: Window, limit: int) -> Ranking
     visible = window.live(scores)
     # Ties go to the lower docnum (the older post), as Whoosh's collector does.
     best = best_scored(scores, limit, visible)
-    return Ranking([(d, scores[d]) for d in best], set(visible), len(visible), True)
+    return Ranking([(d, scores[d]) for d in best], visible, len(visible), True)
 
 
 def _flat_terms(q: Query) -> list[Term] | None:

@@ -250,3 +250,20 @@ def test_picked_values_in_the_order_of_the_ids(ids: list[int] | set[int]) -> Non
     values = array("q", [10, 11, 12, 13, 14])
     assert _picked(values, ids) == tuple(values[i] for i in ids)
     assert _picked(["a", "b", "c", "d", "e"], ids) == tuple("abcde"[i] for i in ids)
+
+
+@pytest.mark.parametrize("days", [6, 25], ids=["narrow window", "wide window"])
+def test_deleted_posts_never_match_inside_a_date_window(days: int) -> None:
+    """A window covering few posts is an allow-list, a wide one a deny-list (Window): either
+    way posts deleted since their segment was written stay out of hits, totals and facets."""
+    index = SearchIndex.open(None)
+    index.apply([make_doc(n, f"alpha post {n}", "alpha beta", tags=["t"]) for n in range(1, 31)], [])
+    deleted = {2, 3, 5, 20}
+    index.apply([], sorted(deleted))  # no merge: the postings still hold them
+    after = NOW - timedelta(days=days)  # post n was published n days ago
+    for q in ["alpha", "alpha beta", '"alpha beta"', ""]:
+        page = index.search(SearchQuery(q=q, after=after, per_page=50, now=NOW))
+        expected = {n for n in range(1, days + 1) if n not in deleted}
+        assert {h.post_id for h in page.hits} == expected, q
+        assert page.total == len(expected)
+        assert page.facets["tags"][0].count == len(expected)
