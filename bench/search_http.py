@@ -665,6 +665,7 @@ average during each latency run is given):
 | 25 | + the lean HTTP client, date order over several segments fixed, prefixes and typos kept as one word in all words first, phrases read best-first until the page is full, rebuild rows converted in the indexing processes (a later session, the slowest hour yet: reindex CPU 483 s, and run 24's code made 135 req/s in it) | 2.0 | 15.2 / 48 ms | 17.4 ms | 20.8 ms | 242 / 514 ms | 131 | 257 s | 443 MB |
 | 26 | run 25's code, the next session, the fastest hour yet (the loop measure 0.40 s; reindex CPU 190 s) | 1.7 | 8.1 / 29 ms | 12.2 ms | 10.5 ms | 158 / 296 ms | 249 | 101 s | 445 MB |
 | 27 | + prefixes built without the parser, facet values picked by itemgetter, no GIL hand-offs for request IDs and ETags on the event loop, throughput as the median of three rounds (an hour after run 26; the loop measure 0.51 s) | 1.8 | 6.3 / 22 ms | 11.2 ms | 9.5 ms | 130 / 301 ms | 383 | 110 s | 444 MB |
+| 28 | + Window.live by set operations (the end of the session, 30 minutes after run 27; the loop measure 0.34 s, yet searches measured slower than in run 27) | 1.6 | 8.2 / 24 ms | 13.4 ms | 9.5 ms | 169 / 327 ms | 297 | 105 s | 444 MB |
 
 Runs 9 and 10 are not comparable with run 8: the machine was slower that day. The same code as run 8
 reindexed in 169-189 s instead of 129 s, and a pure-Python loop took 0.93-1.4 s instead of
@@ -1184,7 +1185,25 @@ folder, three 10 s rounds each: 293 / 325 / 333 -> 377 / 321 / 400 req/s.
 Where the targets stand after run 27: all seven met in an hour where the loop measure read
 0.51 s, where run 25's code made 246 req/s and search p50 10.3 ms (run 26's first attempt,
 0.54 s). In the slowest hours seen (loop 0.9-2.5 s, reindex CPU 480-550 s) the reindex and
-throughput still fall short: both are CPU-bound pure Python, and scale with the machine."""
+throughput still fall short: both are CPU-bound pure Python, and scale with the machine. Run
+28, the session's final code half an hour later, met all seven again (throughput rounds
+261 / 297 / 310 req/s, search p50 8.2 ms).
+
+Also measured in that session and not kept:
+- **Counting the reindex's file positions in Python.** py-spy put a tenth of an indexing
+  child's time in `tell()` (a system call on a buffered file, four per term written). A
+  file wrapper that counts its own position made `tell()` free but every write dearer, and
+  the 10,000-post reindex took more CPU, not less (30-34 s -> 34-36 s, alternating).
+- **Large post columns last in SQLite's row.** `content` and `content_html` sit before the
+  columns a summary reads, so long posts' rows are read through their overflow pages; a
+  copy of the 100,000-post database with those two columns last read ten summaries in
+  0.47-0.50 ms instead of 0.49-0.57 ms: not worth a table rebuild in a migration.
+- **The access log and the garbage collector.** `inkwell serve` logs every request, which
+  the benchmark's uvicorn does not; with 10 s rounds the two configurations were within
+  each other's noise (246-262 against 270-282 req/s in one pair of rounds, the reverse in
+  another), and a handler writing the access log in batches changed nothing. With
+  `gc.callbacks` timing the collector under the throughput load: 0.1 s of 13 s, no full
+  collection; `gc.freeze()` after start-up halved that and nothing else."""
 
 
 if __name__ == "__main__":
