@@ -82,7 +82,7 @@ BARE = [
     "i am interested in documents that describe library budgets and coffee",
     "EFFORTS OF THE LIBRARY TO CHANGE POLICIES OR NOT",  # lowercased first: no operators
     "libr*", "Libraries*", "coffee libr*", "café* crème", "the* library", "x1* 20*", "a* b",
-    "libr* cof* rea*", "Über*",
+    "libr* cof* rea*", "Über*", "OR*", "NOT* coffee", "日本*", "ÆØÅ*",
 ]
 PARSED = [
     "coffee OR tea", "library -coffee", '"reading rooms"', "title:library", "foo_bar",
