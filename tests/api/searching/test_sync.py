@@ -43,14 +43,16 @@ async def test_rebuild_documents_become_documents_only_when_read(
     author = await make_user(session)
     for i in range(5):
         await make_post(session, author=author, title=f"Post {i}")
-    converted: list[str] = []
-    plain_text = indexing.plain_text
+    # Counted where the rebuild converts (sync's own reference), not in plain_text: the
+    # app's indexer, running meanwhile, converts the same new posts through its own path.
+    converted: list[int] = []
+    search_document = indexing.search_document
 
-    def counting(html: str) -> str:
-        converted.append(html)
-        return plain_text(html)
+    def counting(row: indexing.PostRow, tags: object) -> object:
+        converted.append(row.id)
+        return search_document(row, tags)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(indexing, "plain_text", counting)
+    monkeypatch.setattr(sync, "search_document", counting)
     docs = await sync.all_documents(session)
     share = docs[1:3]  # what a forked indexing process gets
     assert isinstance(share, sync.RebuildDocuments) and len(share) == 2
