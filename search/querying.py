@@ -219,10 +219,10 @@ class QueryBuilder:
         ]
 
 
-def _most_used(counts: dict[str, int], limit: int) -> list[str]:
-    """The `limit` terms with the highest counts, ties in term order: the limit-th count is
-    found among the bare numbers, and only the terms at or above it are sorted (a prefix
-    lists thousands of terms; a key call for each cost ~0.5 ms)."""
+def most_used(counts: dict[str, int], limit: int) -> list[str]:
+    """The `limit` keys with the highest counts, ties in key order: the limit-th count is
+    found among the bare numbers, and only the keys at or above it are sorted (a prefix
+    lists thousands of terms; a key call for each cost ~0.5 ms). Also picks the facets."""
     if len(counts) > limit:
         floor = nlargest(limit, counts.values())[-1]
         counts = {t: n for t, n in counts.items() if n >= floor}
@@ -449,7 +449,7 @@ class _Rewriter:
                 found[head] = df
         if not found:
             return NullQuery
-        top = _most_used(found, MAX_PREFIX_TERMS)
+        top = most_used(found, MAX_PREFIX_TERMS)
         for t in top:
             self._added.setdefault(t, raw + "*")
         return Or([PlainTerm(fieldname, t, boost=q.boost) for t in top])

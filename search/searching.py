@@ -24,7 +24,7 @@ from search.docinfo import DocInfo
 from search.documents import Facet, SearchHit, SearchPage, SearchQuery
 from search.fields import TEXT_FIELDS
 from search.highlight import find_matches, highlight_content, highlight_title
-from search.querying import QueryBuilder
+from search.querying import QueryBuilder, most_used
 from search.scoring import SegmentCache, TermAtATime, best_scored
 from search.writing import to_timestamp
 
@@ -372,12 +372,7 @@ def count_facets(info: DocInfo, docs: set[int], total: int) -> dict[str, list[Fa
     by_year: Counter[str] = Counter({str(y): n for y, n in years.items()})
 
     def top(c: Counter[str]) -> list[Facet]:
-        items: Any = c.items()
-        if len(c) > MAX_FACETS:  # only the values at or above the MAX_FACETS-th count sorted
-            floor = nlargest(MAX_FACETS, c.values())[-1]
-            items = [(v, n) for v, n in items if n >= floor]
-        best = sorted(items, key=lambda kv: (-kv[1], kv[0]))[:MAX_FACETS]
-        return [Facet(v, max(1, round(n * scale))) for v, n in best]
+        return [Facet(v, max(1, round(c[v] * scale))) for v in most_used(c, MAX_FACETS)]
 
     return {"tags": top(tags), "authors": top(authors), "years": top(by_year)}
 
