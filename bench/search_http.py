@@ -266,7 +266,7 @@ CLIENT_NAMES = {
 
 def loop_seconds() -> float:
     """Seconds for a pure-Python loop of 10 million additions: how fast the machine is now.
-    Between hours and days it has taken 0.93 to 2.5 s, and every number here moves with it."""
+    Between hours and days it has taken 0.3 to 2.5 s, and every number here moves with it."""
     start = time.perf_counter()
     total = 0
     for i in range(10_000_000):
